@@ -1,0 +1,39 @@
+# knowme: two commands from a fresh clone.
+#   make demo   set up .venv, install knowme, run the demo on the embedded default (offline)
+#   make test   set up .venv, install knowme with its test tools, lint, type-check and run the tests
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip wheel setuptools
+	# torch first and pinned: on these machines 2.13.0 is a local CPU build; unpinned pulls GBs of CUDA.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/knowme demo
+
+lint: install
+	$(BIN)/ruff check knowme tests benchmarks
+	$(BIN)/ruff format --check knowme tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install lint typecheck
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+bench: install
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_search.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

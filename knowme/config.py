@@ -1,0 +1,83 @@
+"""Where knowme keeps its data and how it is configured.
+
+One place resolves the data folder (``KNOWME_HOME``, else the platform's user data folder) and reads
+``config.toml`` from it into typed settings that reject unknown keys. Nothing here runs at import time.
+Secrets never live in the config file: it names an environment variable or the OS keyring instead.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from knowme.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+
+
+def user_dir(home: str | os.PathLike[str] | None = None) -> Path:
+    """The knowme data folder: ``home`` if given, else ``$KNOWME_HOME``, else the platform default."""
+    if home is not None:
+        return Path(home).expanduser()
+    env = os.environ.get("KNOWME_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("knowme", appauthor=False))
+
+
+class LLMSettings(BaseModel):
+    """Which language model backend answers, and how to reach it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = Field(default="embedded", description="embedded, openai or extractive (or a plugin's name)")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    model: str | None = Field(default=None, description="model name sent to the endpoint; a GGUF path for embedded")
+    api_key_env: str | None = Field(default=None, description="environment variable holding the API key")
+    timeout: float = Field(default=120.0, gt=0)
+    n_ctx: int = Field(default=2048, ge=512)
+    n_threads: int | None = Field(default=None, ge=1)
+
+
+class EmbedderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="minilm", description="embedder plugin name")
+    batch_size: int = Field(default=64, ge=1)
+
+
+class SearchSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    context_tokens: int = Field(default=1000, ge=100, description="token budget of the context pack for ask")
+    rrf_k: int = Field(default=60, ge=1)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    llm: LLMSettings = LLMSettings()
+    embedder: EmbedderSettings = EmbedderSettings()
+    search: SearchSettings = SearchSettings()
+
+
+def load_settings(home: Path) -> Settings:
+    """Read ``home/config.toml``; a missing file gives the defaults, a typo gives a clear error."""
+    path = home / CONFIG_FILE
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Settings.model_validate(data)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc

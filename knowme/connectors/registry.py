@@ -1,0 +1,98 @@
+"""Which connector reads a path: every registered connector is asked, the most confident one wins.
+
+A folder is read as one source when a folder connector is sure of it (a Maildir); otherwise it is walked: each file
+goes to the connector that claims it, Markdown files make the folder a notes source, hidden folders are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from knowme.connectors.base import LIKELY, SURE, Connector
+from knowme.models import ItemProblem
+from knowme.plugins import connectors as registered
+
+NOTE_SUFFIXES = (".md", ".markdown")
+
+
+def _best(path: Path, candidates: list[type[Connector]]) -> tuple[type[Connector] | None, int]:
+    best: type[Connector] | None = None
+    score = 0
+    for cls in candidates:
+        try:
+            s = cls.sniff(path)
+        except OSError:
+            s = 0
+        if s > score:
+            best, score = cls, s
+    return best, score
+
+
+def detect(paths: list[Path]) -> tuple[list[Connector], list[ItemProblem]]:
+    """Connectors for ``paths`` (each path's folders walked as described above) and what could not be read."""
+    classes = list(registered().values())
+    dir_classes = [c for c in classes if c.reads_directories]
+    found: list[Connector] = []
+    skipped: list[ItemProblem] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            skipped.append(ItemProblem(str(path), "no such file or folder"))
+            continue
+        if path.is_file():
+            cls, score = _best(path, classes)
+            if cls is None or score < LIKELY:
+                skipped.append(ItemProblem(str(path), "unrecognised format (not email, calendar, contacts, "
+                                                      "notes, chats or browser history)"))
+            else:
+                found.append(cls(path))
+            continue
+        cls, score = _best(path, dir_classes)
+        if cls is not None and score >= SURE:
+            found.append(cls(path))
+            continue
+        found_here, skipped_here = _walk(path, classes, dir_classes)
+        found.extend(found_here)
+        skipped.extend(skipped_here)
+        if not found_here and not skipped_here:
+            skipped.append(ItemProblem(str(path), "the folder holds no files knowme can read"))
+    return found, skipped
+
+
+def _walk(root: Path, classes: list[type[Connector]], dir_classes: list[type[Connector]]) -> tuple[
+    list[Connector], list[ItemProblem]
+]:
+    found: list[Connector] = []
+    skipped: list[ItemProblem] = []
+    has_notes = False
+    for folder, dirnames, filenames in os.walk(root):
+        here = Path(folder)
+        keep = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            sub = here / name
+            cls, score = _best(sub, dir_classes)
+            if cls is not None and score >= SURE:
+                found.append(cls(sub))
+            else:
+                keep.append(name)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            file = here / name
+            if name.lower().endswith(NOTE_SUFFIXES):
+                has_notes = True
+                continue
+            cls, score = _best(file, classes)
+            if cls is None or score < LIKELY:
+                skipped.append(ItemProblem(str(file), "unrecognised format"))
+            else:
+                found.append(cls(file))
+    if has_notes:
+        notes = registered().get("notes")
+        if notes is not None:
+            found.append(notes(root))
+    return found, skipped

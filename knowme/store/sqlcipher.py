@@ -1,0 +1,387 @@
+"""The embedded vault: one SQLCipher 4 file holding records, chunks, FTS5, sqlite-vec vectors and the graph.
+
+The raw 256-bit key (derived with Argon2id in :mod:`knowme.store.keys`) is handed to SQLCipher as a hex blob, so
+SQLCipher's own PBKDF2 is skipped. Pages, the write-ahead log and temporary tables are all encrypted or kept in
+memory: the file on disk holds no plaintext. ``secure_delete`` overwrites freed content.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_vec
+from sqlcipher3 import dbapi2 as sqlite
+
+from knowme.errors import VaultCorrupt, WrongPassphrase
+from knowme.models import Chunk, Record, Section
+from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk
+from knowme.store.schema import MIGRATIONS
+
+VAULT_FILE = "vault.db"
+BACKUP_DIR = "backups"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+class SQLCipherStore(Store):
+    """:class:`~knowme.store.base.Store` on an encrypted SQLite file."""
+
+    def __init__(self, path: Path, key: bytes, *, dim: int, cache_mb: int = 256) -> None:
+        self.path = path
+        self.dim = dim
+        self._lock = threading.RLock()
+        self._depth = 0
+        conn = sqlite.connect(str(path), check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite.DatabaseError as exc:
+                raise WrongPassphrase(
+                    f"{path} cannot be decrypted with this key (wrong passphrase, or not a knowme vault)"
+                ) from exc
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute(f"PRAGMA cache_size = -{int(cache_mb) * 1024}")
+            conn.enable_load_extension(True)
+            sqlite_vec.load(conn)
+            conn.enable_load_extension(False)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        self._migrate()
+        stored_dim = self.get_meta("embedding_dim")
+        if stored_dim is None:
+            self.set_meta("embedding_dim", str(dim))
+        elif int(stored_dim) != dim:
+            raise VaultCorrupt(
+                f"this vault stores {stored_dim}-dimensional vectors but the embedder makes {dim}; "
+                "use the embedder the vault was made with"
+            )
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    self._conn.close()
+                    self._conn = None  # type: ignore[assignment]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params)
+            except sqlite.DatabaseError as exc:
+                if "malformed" in str(exc) or "not a database" in str(exc):
+                    raise VaultCorrupt(f"{self.path} is damaged: {exc}") from exc
+                raise
+
+    # -- migrations ------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self._conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        done = set(self.applied_migrations())
+        pending = [m for m in MIGRATIONS if m.__name__ not in done]
+        if not pending:
+            return
+        if done:
+            self._backup(f"before-{pending[0].__name__}")
+        for migration in pending:
+            with self.transaction():
+                migration(self._conn, self.dim)
+                self._conn.execute(
+                    "INSERT INTO migrations(name, applied_at) VALUES (?, ?)", (migration.__name__, _now())
+                )
+
+    def _backup(self, label: str) -> Path:
+        """Copy the encrypted vault (checkpointed) to ``backups/``; the copy opens with the same key."""
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        folder = self.path.parent / BACKUP_DIR
+        folder.mkdir(exist_ok=True)
+        target = folder / f"vault-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{label}.db"
+        shutil.copy2(self.path, target)
+        return target
+
+    def applied_migrations(self) -> list[str]:
+        return [row[0] for row in self._q("SELECT name FROM migrations ORDER BY rowid")]
+
+    # -- records -----------------------------------------------------------------------------------------------
+    def content_hashes(self, record_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        ids = list(record_ids)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for rid, digest in self._q(f"SELECT id, content_hash FROM records WHERE id IN ({marks})", part):
+                found[rid] = digest
+        return found
+
+    def upsert_record(self, record: Record, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        ts = record.timestamp.timestamp() if record.timestamp else float(UNDATED)
+        now = _now()
+        with self.transaction():
+            conn = self._conn
+            conn.execute("DELETE FROM chunks WHERE record_id = ?", (record.id,))
+            conn.execute(
+                """
+                INSERT INTO records(id, source, kind, native_id, ref, ts, timestamp, author, participants, title,
+                                    text, sections, meta, content_hash, ingested_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    source=excluded.source, kind=excluded.kind, native_id=excluded.native_id, ref=excluded.ref,
+                    ts=excluded.ts, timestamp=excluded.timestamp, author=excluded.author,
+                    participants=excluded.participants, title=excluded.title, text=excluded.text,
+                    sections=excluded.sections, meta=excluded.meta, content_hash=excluded.content_hash,
+                    updated_at=excluded.updated_at
+                """,
+                (
+                    record.id,
+                    record.source,
+                    record.kind,
+                    record.native_id,
+                    record.ref,
+                    ts,
+                    record.timestamp.isoformat() if record.timestamp else None,
+                    record.author,
+                    json.dumps(list(record.participants), ensure_ascii=False),
+                    record.title,
+                    record.text,
+                    json.dumps([[s.anchor, s.text] for s in record.sections], ensure_ascii=False),
+                    json.dumps(record.meta, ensure_ascii=False, sort_keys=True, default=str),
+                    record.content_hash,
+                    now,
+                    now,
+                ),
+            )
+            vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+            for chunk, vec in zip(chunks, vecs, strict=True):
+                cur = conn.execute(
+                    "INSERT INTO chunks(record_id, ordinal, anchor, text, index_text) VALUES (?, ?, ?, ?, ?)",
+                    (record.id, chunk.ordinal, chunk.anchor, chunk.text, chunk.index_text),
+                )
+                conn.execute(
+                    "INSERT INTO chunks_vec(chunk_id, embedding, kind, ts) VALUES (?, ?, ?, ?)",
+                    (cur.lastrowid, vec.tobytes(), record.kind, ts),
+                )
+
+    def delete_records(self, record_ids: Sequence[str]) -> int:
+        gone = 0
+        with self.transaction():
+            for rid in record_ids:
+                self._conn.execute("DELETE FROM chunks WHERE record_id = ?", (rid,))
+                gone += self._conn.execute("DELETE FROM records WHERE id = ?", (rid,)).rowcount
+        return gone
+
+    _RECORD_COLUMNS = "source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta"
+
+    @staticmethod
+    def _record(row: Sequence[Any]) -> Record:
+        source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta = row
+        return Record(
+            source=source,
+            kind=kind,
+            native_id=native_id,
+            ref=ref,
+            timestamp=datetime.fromisoformat(timestamp) if timestamp else None,
+            author=author,
+            participants=tuple(json.loads(participants)),
+            title=title,
+            text=text,
+            sections=tuple(Section(anchor=a, text=t) for a, t in json.loads(sections)),
+            meta=json.loads(meta),
+        )
+
+    def get_record(self, record_id: str) -> Record | None:
+        row = self._q(f"SELECT {self._RECORD_COLUMNS} FROM records WHERE id = ?", (record_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def iter_records(self, *, kind: str | None = None) -> Iterator[Record]:
+        sql = f"SELECT {self._RECORD_COLUMNS} FROM records"
+        rows = self._q(sql + " WHERE kind = ? ORDER BY ts, id", (kind,)) if kind else self._q(sql + " ORDER BY ts, id")
+        for row in rows.fetchall():
+            yield self._record(row)
+
+    def records_by_ref(self, ref: str) -> list[Record]:
+        rows = self._q(f"SELECT {self._RECORD_COLUMNS} FROM records WHERE ref = ? ORDER BY ts", (ref,)).fetchall()
+        return [self._record(row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        return {kind: n for kind, n in self._q("SELECT kind, count(*) FROM records GROUP BY kind ORDER BY kind")}
+
+    def chunk_count(self) -> int:
+        return int(self._q("SELECT count(*) FROM chunks").fetchone()[0])
+
+    # -- retrieval ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _record_filters(filters: SearchFilters, alias: str = "r") -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if filters.kinds:
+            clauses.append(f"{alias}.kind IN ({','.join('?' * len(filters.kinds))})")
+            params.extend(filters.kinds)
+        if filters.sources:
+            clauses.append("(" + " OR ".join(f"{alias}.source LIKE ? ESCAPE '\\'" for _ in filters.sources) + ")")
+            params.extend(s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for s in filters.sources)
+        if filters.since is not None:
+            clauses.append(f"{alias}.ts >= ?")
+            params.append(filters.since_epoch)
+        if filters.until is not None:
+            clauses.append(f"{alias}.ts <= ?")
+            params.append(filters.until_epoch)
+        return (" AND " + " AND ".join(clauses) if clauses else ""), params
+
+    def fts_search(self, terms: Sequence[str], k: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        terms = [t for t in terms if t.strip()]
+        if not terms or k <= 0:
+            return []
+        match = " OR ".join(_fts_phrase(t) for t in terms)
+        where, params = self._record_filters(filters)
+        rows = self._q(
+            f"""
+            SELECT c.id, bm25(chunks_fts) AS score
+            FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN records r ON r.id = c.record_id
+            WHERE chunks_fts MATCH ? {where}
+            ORDER BY score LIMIT ?
+            """,
+            [match, *params, k],
+        ).fetchall()
+        return [(int(cid), -float(score)) for cid, score in rows]
+
+    def vector_search(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        if k <= 0:
+            return []
+        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        clauses = ["embedding MATCH ?", "k = ?"]
+        # sqlite-vec filters metadata columns inside the KNN scan; sources need a join afterwards.
+        fetch = k * 4 if filters.sources else k
+        params: list[Any] = [blob, fetch]
+        if len(filters.kinds) == 1:
+            clauses.append("kind = ?")
+            params.append(filters.kinds[0])
+        elif filters.kinds:
+            clauses.append(f"kind IN ({','.join('?' * len(filters.kinds))})")
+            params.extend(filters.kinds)
+        if filters.since is not None:
+            clauses.append("ts >= ?")
+            params.append(filters.since_epoch)
+        if filters.until is not None:
+            clauses.append("ts <= ?")
+            params.append(filters.until_epoch)
+        rows = self._q(
+            f"SELECT chunk_id, distance FROM chunks_vec WHERE {' AND '.join(clauses)} ORDER BY distance", params
+        ).fetchall()
+        hits = [(int(cid), 1.0 - float(dist)) for cid, dist in rows]
+        if filters.sources and hits:
+            where, extra = self._record_filters(SearchFilters(sources=filters.sources))
+            marks = ",".join("?" * len(hits))
+            keep = {
+                row[0]
+                for row in self._q(
+                    f"SELECT c.id FROM chunks c JOIN records r ON r.id = c.record_id WHERE c.id IN ({marks}) {where}",
+                    [cid for cid, _ in hits] + extra,
+                )
+            }
+            hits = [h for h in hits if h[0] in keep][:k]
+        return hits
+
+    def load_chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
+        ids = list(dict.fromkeys(chunk_ids))
+        out: dict[int, StoredChunk] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._q(
+                f"""
+                SELECT c.id, r.id, r.ref, r.source, r.kind, r.timestamp, r.title, r.author, c.anchor, c.text
+                FROM chunks c JOIN records r ON r.id = c.record_id WHERE c.id IN ({marks})
+                """,
+                part,
+            ):
+                cid, rid, ref, source, kind, timestamp, title, author, anchor, text = row
+                out[int(cid)] = StoredChunk(
+                    chunk_id=int(cid),
+                    record_id=rid,
+                    ref=ref,
+                    source=source,
+                    kind=kind,
+                    timestamp=datetime.fromisoformat(timestamp) if timestamp else None,
+                    title=title,
+                    author=author,
+                    anchor=anchor,
+                    text=text,
+                )
+        return out
+
+    # -- small state -------------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._q("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def get_cursor(self, source: str) -> Mapping[str, Any] | None:
+        row = self._q("SELECT cursor FROM source_state WHERE source = ?", (source,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_cursor(self, source: str, cursor: Mapping[str, Any], *, items: int) -> None:
+        with self.transaction():
+            self._conn.execute(
+                """
+                INSERT INTO source_state(source, cursor, items, last_ingest_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(source) DO UPDATE SET cursor=excluded.cursor, items=excluded.items,
+                    last_ingest_at=excluded.last_ingest_at
+                """,
+                (source, json.dumps(cursor, sort_keys=True), items, _now()),
+            )
+
+    def integrity_check(self) -> str:
+        return str(self._q("PRAGMA integrity_check").fetchone()[0])

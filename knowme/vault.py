@@ -1,0 +1,196 @@
+"""The Python API: open a vault, ingest, search, ask.
+
+    import knowme
+    with knowme.open() as vault:            # KNOWME_HOME / KNOWME_PASSPHRASE / keyring / prompt
+        vault.ingest("~/Mail/archive.mbox")
+        for hit in vault.search("offsite agenda", k=5):
+            print(hit.ref, hit.text)
+        print(vault.ask("When is Lena's birthday?").citations)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from pathlib import Path
+from types import TracebackType
+
+from knowme.assist.ask import answer as compose_answer
+from knowme.config import Settings, load_settings, user_dir
+from knowme.connectors.base import local_tz
+from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
+from knowme.ingest import ProgressHook, ingest_paths
+from knowme.llm.base import ChatBackend
+from knowme.models import Answer, Hit, IngestReport
+from knowme.llm.registry import make_backend
+from knowme.plugins import embedders
+from knowme.retrieve.embedders import Embedder
+from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
+from knowme.store.base import SearchFilters, Store
+from knowme.store.keys import KEY_FILE, create_key_file, derive_key, resolve_passphrase
+from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
+
+DateLike = datetime | date | str
+
+
+def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
+    """A timezone-aware datetime from a datetime, a date or an ISO string; a bare date means its last second."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text) if ("T" in text or " " in text) else date.fromisoformat(text)
+        except ValueError as exc:
+            raise ConfigError(f"not a date: {text!r} (use YYYY-MM-DD or an ISO 8601 date-time)") from exc
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.max if end_of_day else time.min)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=local_tz())
+    return value
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    known = embedders()
+    cls = known.get(settings.embedder.name)
+    if cls is None:
+        raise ConfigError(f"unknown embedder {settings.embedder.name!r}; known: {', '.join(sorted(known))}")
+    return cls()
+
+
+class Vault:
+    """One person's knowledge vault. Use :func:`knowme.open` to get one; close it (or use ``with``)."""
+
+    def __init__(self, home: Path, store: Store, embedder: Embedder, settings: Settings) -> None:
+        self.home = home
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self._backend: ChatBackend | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+        self.store.close()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- ingest ------------------------------------------------------------------------------------------------
+    def ingest(
+        self, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, progress: ProgressHook | None = None
+    ) -> IngestReport:
+        """Read files or folders (format detected) into the vault; re-ingesting is a no-op, changes update."""
+        paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+        return ingest_paths(
+            self.store,
+            self.embedder,
+            [Path(p) for p in paths],
+            progress=progress,
+            batch_size=self.settings.embedder.batch_size,
+        )
+
+    # -- search ------------------------------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        as_of: DateLike | None = None,
+        *,
+        kinds: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        since: DateLike | None = None,
+        until: DateLike | None = None,
+        preset: str | SearchPreset = HYBRID,
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it."""
+        if isinstance(preset, str):
+            if preset not in PRESETS:
+                raise ConfigError(f"unknown search preset {preset!r}; known: {', '.join(PRESETS)}")
+            preset = PRESETS[preset]
+        upper = [d for d in (parse_when(as_of), parse_when(until)) if d is not None]
+        filters = SearchFilters(
+            kinds=tuple(kinds),
+            sources=tuple(sources),
+            since=parse_when(since, end_of_day=False),
+            until=min(upper) if upper else None,
+        )
+        preset = SearchPreset(preset.name, preset.use_bm25, preset.use_dense, preset.depth, self.settings.search.rrf_k)
+        return search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
+
+    # -- ask ---------------------------------------------------------------------------------------------------
+    @property
+    def backend(self) -> ChatBackend:
+        if self._backend is None:
+            self._backend = make_backend(self.settings.llm)
+        return self._backend
+
+    def use_backend(self, backend: ChatBackend) -> None:
+        """Answer with ``backend`` instead of the configured one (closes the previous one)."""
+        if self._backend is not None and self._backend is not backend:
+            self._backend.close()
+        self._backend = backend
+
+    def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
+        """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
+        when = parse_when(as_of)
+        hits = self.search(question, k=k, as_of=when)
+        return compose_answer(
+            question,
+            hits,
+            self.backend,
+            budget=budget or self.settings.search.context_tokens,
+            today=when or datetime.now(local_tz()),
+        )
+
+    # -- overview ----------------------------------------------------------------------------------------------
+    def stats(self) -> dict[str, object]:
+        return {
+            "home": str(self.home),
+            "records": self.store.counts(),
+            "chunks": self.store.chunk_count(),
+            "vault_bytes": (self.home / VAULT_FILE).stat().st_size if (self.home / VAULT_FILE).exists() else 0,
+        }
+
+
+def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:
+    return (user_dir(home) / VAULT_FILE).exists()
+
+
+def create(home: str | os.PathLike[str] | None = None, passphrase: str | None = None) -> Vault:
+    """Make a new, empty vault; refuse if one exists."""
+    folder = user_dir(home)
+    if (folder / VAULT_FILE).exists():
+        raise VaultExists(f"a vault already exists in {folder}")
+    return open(folder, passphrase)
+
+
+def open(  # noqa: A001 - the documented API name
+    home: str | os.PathLike[str] | None = None, passphrase: str | None = None, *, create: bool = True
+) -> Vault:
+    """Open the vault in ``home`` (default ``KNOWME_HOME``), creating it on first use unless ``create=False``."""
+    folder = user_dir(home)
+    settings = load_settings(folder)
+    db = folder / VAULT_FILE
+    keyfile = folder / KEY_FILE
+    if db.exists() and not keyfile.exists():
+        raise VaultCorrupt(f"{keyfile} is missing: the vault in {folder} cannot be opened without it")
+    if keyfile.exists():
+        key = derive_key(folder, resolve_passphrase(folder, passphrase, creating=False))
+    elif not create:
+        raise VaultNotFound(f"no vault in {folder}; create one with `knowme init`")
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        key = create_key_file(folder, resolve_passphrase(folder, passphrase, creating=True))
+    embedder = make_embedder(settings)
+    store = SQLCipherStore(db, key, dim=embedder.dim)
+    return Vault(folder, store, embedder, settings)
