@@ -1,7 +1,7 @@
 """The calendar connector: iCalendar files (``.ics``, ``.ical``, ``.ifb``), one record per event occurrence.
 
-Parsing is icalendar's; recurrence expansion is recurring-ical-events'. What is ours is the shape of the records
-and the handling of damaged files.
+Parsing is icalendar's; recurrence expansion is recurring-ical-events' (with x-wr-timezone, its own dependency, for
+``X-WR-TIMEZONE``). What is ours is the shape of the records and the handling of damaged files.
 
 - Every VEVENT occurrence is a record of kind ``event``. All occurrences of a series share ``ref`` ``cal:<UID>``;
   ``native_id`` is the UID for a single event and ``UID@<instance>`` for an occurrence of a recurring series, where
@@ -20,8 +20,11 @@ and the handling of damaged files.
 - A component without a UID gets a stable one, ``knowme-<stable_hash(summary, dtstart, location)>``. Two copies of
   the same instance (same UID and RECURRENCE-ID) keep the one with the highest SEQUENCE.
 - VTODOs are read as simple (non-recurring) records of kind ``event`` with ``meta["component"] == "VTODO"``.
-- Damage: a component whose DTSTART cannot be read, or a series whose recurrence cannot be computed, is one
-  :class:`~knowme.models.ItemProblem` (with its line number); the rest still comes out. A file whose BEGIN/END
+- Damage: a component whose DTSTART cannot be read is one :class:`~knowme.models.ItemProblem` (with its line
+  number and UID); an unreadable DTEND, DURATION, DUE, EXDATE or RDATE is dropped and the component still read. A
+  series whose rule cannot be computed, or is too dense to walk (``MAX_RULE_STEPS``: dateutil steps through every
+  instance from DTSTART, so a MINUTELY rule running for years would stall the ingest), is a problem and yields only
+  its first occurrence. A file whose BEGIN/END
   structure is broken (truncated, a missing END:VEVENT) is not trusted to icalendar as a whole (icalendar silently
   returns nothing for it): it is split into its VEVENT/VTODO blocks, each parsed on its own with the file's
   VTIMEZONEs, and each unterminated or unparsable block is a problem. A file with no readable component at all is
@@ -58,39 +61,15 @@ SNIFF_BYTES = 4096
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 _BEGIN_END = re.compile(r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*$", re.IGNORECASE)
 _TZID = re.compile(r";TZID=\"?([^\";:]+)\"?", re.IGNORECASE)
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# fmt: off
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_FREQ_WORDS = {
-    "SECONDLY": "every second",
-    "MINUTELY": "every minute",
-    "HOURLY": "hourly",
-    "DAILY": "daily",
-    "WEEKLY": "weekly",
-    "MONTHLY": "monthly",
-    "YEARLY": "yearly",
-}
-_FREQ_SECONDS = {
-    "SECONDLY": 1,
-    "MINUTELY": 60,
-    "HOURLY": 3600,
-    "DAILY": 86400,
-    "WEEKLY": 7 * 86400,
-    "MONTHLY": 28 * 86400,
-    "YEARLY": 365 * 86400,
-}
+_FREQ_WORDS = {"SECONDLY": "every second", "MINUTELY": "every minute", "HOURLY": "hourly", "DAILY": "daily",
+               "WEEKLY": "weekly", "MONTHLY": "monthly", "YEARLY": "yearly"}
+_FREQ_SECONDS = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400,
+                 "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
+# fmt: on
 _UTC_NAMES = {"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Z", "Etc/Universal", "Universal", "Zulu"}
 
 
@@ -455,7 +434,7 @@ class CalendarConnector(Connector):
         organizer = _person(component.get("ORGANIZER"))
         attendees = [a for a in map(_person, _as_list(component.get("ATTENDEE"))) if a is not None]
         rrule = _rrule(master if master is not None else component)
-        rid = _when(component, "RECURRENCE-ID") if master is not None or "RECURRENCE-ID" in component else None
+        rid = _when(component, "RECURRENCE-ID")
         zone = _zone_name(component, start)
         timestamp = aware(start if start is not None else due)
 

@@ -49,20 +49,10 @@ from knowme.plugins import hookimpl
 #: How many bytes :meth:`ContactsConnector.sniff` reads.
 SNIFF_BYTES = 4096
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# fmt: off
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+# fmt: on
 #: Binary properties: skipped.
 _BINARY = {"PHOTO", "LOGO", "SOUND", "KEY"}
 #: Types that say nothing a person would use ("INTERNET" mail, "VOICE" phone) or only mark preference.

@@ -29,9 +29,22 @@ ADDRESSES = {
 }
 RELATED_NAMES = (("helena", "Mother"), ("miguel", "Partner"), ("tom", "Manager"), ("pedro", "Brother"))
 CATEGORY = {
-    "tom": "Work", "jose": "Work", "lena": "Work,Friends", "bjorn": "Work", "chloe": "Work", "priya": "Work",
-    "daniel": "Work", "miguel": "Family", "helena": "Family", "pedro": "Family", "teresa": "Family",
-    "rui": "Friends", "ines": "Friends", "zoe": "Friends", "kenji": "Friends", "hugo": "Friends",
+    "tom": "Work",
+    "jose": "Work",
+    "lena": "Work,Friends",
+    "bjorn": "Work",
+    "chloe": "Work",
+    "priya": "Work",
+    "daniel": "Work",
+    "miguel": "Family",
+    "helena": "Family",
+    "pedro": "Family",
+    "teresa": "Family",
+    "rui": "Friends",
+    "ines": "Friends",
+    "zoe": "Friends",
+    "kenji": "Friends",
+    "hugo": "Friends",
 }
 
 
@@ -80,8 +93,9 @@ def card_v3(s: Story, person: Person, rev: str) -> list[str]:
     if key in ADDRESSES:
         street, city, code = ADDRESSES[key]
         kind = "WORK" if key in ("beatriz", "carla") else "HOME"
-        lines.append(f"item{item}.ADR;type={kind};type=pref:;;{vcard_escape(street)};{vcard_escape(city)};;"
-                     f"{code};Portugal")
+        lines.append(
+            f"item{item}.ADR;type={kind};type=pref:;;{vcard_escape(street)};{vcard_escape(city)};;{code};Portugal"
+        )
         lines.append(f"item{item}.X-ABADR:pt")
         item += 1
     if person.birthday is not None:
@@ -110,9 +124,17 @@ def card_v4(s: Story, person: Person, rev: str) -> list[str]:
     key = person.key
     family, given, prefix, display = _names(person)
     phone = person.phone.replace(" ", "-")
-    lines = ["BEGIN:VCARD", "VERSION:4.0", "PRODID:-//knowme demo//vCard 4.0//EN", f"UID:{card_uid(s, key)}",
-             f"FN:{vcard_escape(display)}", _n(family, given, prefix), "KIND:individual",
-             f"EMAIL;TYPE=home;PREF=1:{person.email}", f'TEL;VALUE=uri;TYPE="cell,voice";PREF=1:tel:{phone}']
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:4.0",
+        "PRODID:-//knowme demo//vCard 4.0//EN",
+        f"UID:{card_uid(s, key)}",
+        f"FN:{vcard_escape(display)}",
+        _n(family, given, prefix),
+        "KIND:individual",
+        f"EMAIL;TYPE=home;PREF=1:{person.email}",
+        f'TEL;VALUE=uri;TYPE="cell,voice";PREF=1:tel:{phone}',
+    ]
     if person.birthday is not None:
         lines.append(f"BDAY:{person.birthday:%Y%m%d}")
     if person.org:
@@ -142,14 +164,32 @@ def card_v4(s: Story, person: Person, rev: str) -> list[str]:
 def business_cards() -> list[list[str]]:
     """Two organisation cards without a UID (their ref is ``vcf:<FN>``)."""
     return [
-        ["BEGIN:VCARD", "VERSION:3.0", PRODID, "N:;;;;", "FN:Farmácia Bonfim", "ORG:Farmácia Bonfim;",
-         "TEL;type=WORK;type=VOICE;type=pref:+351 225 370 118",
-         "item1.ADR;type=WORK;type=pref:;;Rua do Bonfim 180;Porto;;4300-069;Portugal", "item1.X-ABADR:pt",
-         "X-ABShowAs:COMPANY", "END:VCARD"],
-        ["BEGIN:VCARD", "VERSION:3.0", PRODID, "N:;;;;", "FN:Mudanças Norte", "ORG:Mudanças Norte;",
-         "EMAIL;type=INTERNET;type=WORK;type=pref:geral@mudancas-norte.example",
-         "TEL;type=WORK;type=VOICE;type=pref:+351 220 145 600", "NOTE:Movers for Lisbon → Porto. Contact: Duarte "
-         "Silva.", "X-ABShowAs:COMPANY", "END:VCARD"],
+        [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            PRODID,
+            "N:;;;;",
+            "FN:Farmácia Bonfim",
+            "ORG:Farmácia Bonfim;",
+            "TEL;type=WORK;type=VOICE;type=pref:+351 225 370 118",
+            "item1.ADR;type=WORK;type=pref:;;Rua do Bonfim 180;Porto;;4300-069;Portugal",
+            "item1.X-ABADR:pt",
+            "X-ABShowAs:COMPANY",
+            "END:VCARD",
+        ],
+        [
+            "BEGIN:VCARD",
+            "VERSION:3.0",
+            PRODID,
+            "N:;;;;",
+            "FN:Mudanças Norte",
+            "ORG:Mudanças Norte;",
+            "EMAIL;type=INTERNET;type=WORK;type=pref:geral@mudancas-norte.example",
+            "TEL;type=WORK;type=VOICE;type=pref:+351 220 145 600",
+            "NOTE:Movers for Lisbon → Porto. Contact: Duarte Silva.",
+            "X-ABShowAs:COMPANY",
+            "END:VCARD",
+        ],
     ]
 
 

@@ -13,11 +13,19 @@ from ``current_node`` back to the root is the conversation as last seen.
 from __future__ import annotations
 
 import json
-from typing import Any
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from knowme.demo.chatstory import CHATGPT, FAMILY_FILLER, FRIENDS, GROUP_FILLER, MIGUEL_FILLER, ChatLine, GptConversation
+from knowme.demo.chatstory import (
+    CHATGPT,
+    FAMILY_FILLER,
+    FRIENDS,
+    GROUP_FILLER,
+    MIGUEL_FILLER,
+    ChatLine,
+    GptConversation,
+)
 from knowme.demo.story import Story, at_time
 
 CONVERSATIONS = {"miguel": "Miguel", "crew": "Trilhos & Tascas", "family": "Família Almeida"}
@@ -37,8 +45,13 @@ def friends_lines(s: Story) -> tuple[list[dict[str, str]], dict[str, str]]:
             day = s.day(1, 8) + timedelta(days=rng.randrange(340))
             when = at_time(day, rng.randrange(8, 23), rng.randrange(60))
             caption = "A grey cat asleep on the balcony chair" if text == "📷" else None
-            rows.append((when, conversation, ChatLine(conversation, when.month, when.day, when.hour, when.minute,
-                                                      who, text, caption)))
+            rows.append(
+                (
+                    when,
+                    conversation,
+                    ChatLine(conversation, when.month, when.day, when.hour, when.minute, who, text, caption),
+                )
+            )
     rows.sort(key=lambda r: (r[0], r[1], r[2].text))
     out: list[dict[str, str]] = []
     keys: dict[str, str] = {}
@@ -69,12 +82,23 @@ def _message(s: Story, node: str, role: str, text: str, when: float | None, pare
     if role == "system":
         metadata = {"is_visually_hidden_from_conversation": True}
     elif role == "assistant":
-        metadata = {"finish_details": {"type": "stop", "stop_tokens": [200002]}, "citations": [],
-                    "content_references": [], "model_slug": "gpt-4o", "default_model_slug": "gpt-4o",
-                    "parent_id": parent, "request_id": s.digest("req", node)[:16], "timestamp_": "absolute"}
+        metadata = {
+            "finish_details": {"type": "stop", "stop_tokens": [200002]},
+            "citations": [],
+            "content_references": [],
+            "model_slug": "gpt-4o",
+            "default_model_slug": "gpt-4o",
+            "parent_id": parent,
+            "request_id": s.digest("req", node)[:16],
+            "timestamp_": "absolute",
+        }
     else:
-        metadata = {"request_id": s.digest("req", node)[:16], "message_source": None, "timestamp_": "absolute",
-                    "message_type": None}
+        metadata = {
+            "request_id": s.digest("req", node)[:16],
+            "message_source": None,
+            "timestamp_": "absolute",
+            "message_type": None,
+        }
     return {
         "id": node,
         "author": {"role": role, "name": None, "metadata": {}},
@@ -96,8 +120,13 @@ def conversation(s: Story, spec: GptConversation) -> tuple[dict[str, object], di
     conv_id = s.uuid("gpt", title)
     mapping: dict[str, dict[str, Any]] = {}
 
-    def node(name: str, parent: str | None, role: str | None = None, text: str = "", when: float | None = None,
-             ) -> str:
+    def node(
+        name: str,
+        parent: str | None,
+        role: str | None = None,
+        text: str = "",
+        when: float | None = None,
+    ) -> str:
         node_id = s.uuid("gpt", title, name)
         message = None if role is None else _message(s, node_id, role, text, when, parent or "")
         mapping[node_id] = {"id": node_id, "message": message, "parent": parent, "children": []}

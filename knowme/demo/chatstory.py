@@ -46,8 +46,16 @@ def A(text: str, key: str | None = None) -> Turn:
     return Turn("assistant", text, key)
 
 
-def _m(month: int, day: int, hour: int, minute: int, who: str, text: str, caption: str | None = None,
-       key: str | None = None) -> ChatLine:
+def _m(
+    month: int,
+    day: int,
+    hour: int,
+    minute: int,
+    who: str,
+    text: str,
+    caption: str | None = None,
+    key: str | None = None,
+) -> ChatLine:
     return ChatLine("miguel", month, day, hour, minute, who, text, caption, key)
 
 
@@ -76,8 +84,15 @@ FRIENDS: tuple[ChatLine, ...] = (
     _m(7, 12, 16, 21, "me", "Balcony + rope. Ask Duarte, he's done it before"),
     _m(7, 26, 9, 30, "me", "IKEA list: wardrobe, study shelves, balcony lamp. Anything else?"),
     _m(7, 26, 9, 32, "miguel", "Meatballs"),
-    _m(9, 2, 19, 41, "miguel", "Booked Taberna Flor de Sal for our anniversary: the 19th at 20:30, table by the "
-       "window 🥂", key="anniversary_booking"),
+    _m(
+        9,
+        2,
+        19,
+        41,
+        "miguel",
+        "Booked Taberna Flor de Sal for our anniversary: the 19th at 20:30, table by the window 🥂",
+        key="anniversary_booking",
+    ),
     _m(9, 2, 19, 45, "me", "The one in Ribeira with the grilled octopus?? 😍"),
     _m(9, 2, 19, 46, "miguel", "That one"),
     _m(9, 19, 23, 30, "me", "Five years ❤️ best night"),
@@ -120,40 +135,93 @@ FRIENDS: tuple[ChatLine, ...] = (
 )
 
 MIGUEL_FILLER: tuple[tuple[str, str], ...] = (
-    ("miguel", "Can you buy bread on the way?"), ("me", "Running 10 min late"), ("miguel", "Dinner ideas?"),
-    ("me", "Did you pay the electricity?"), ("miguel", "Miss you"), ("me", "Leaving now"), ("miguel", "🍕 tonight?"),
-    ("me", "Bring an umbrella, it's pouring"), ("miguel", "Where are the car keys?"), ("me", "On the metro"),
-    ("miguel", "Home in 20"), ("miguel", "Your mum called"), ("me", "Can you call the plumber?"),
-    ("miguel", "Watching the match downstairs"), ("me", "Bought the good olive oil"), ("miguel", "Lunch?"),
-    ("miguel", "I'll cook tonight"), ("me", "Did you see my email?"), ("me", "Take a jacket"),
-    ("miguel", "Out of coffee!"), ("me", "Love you"), ("miguel", "Meeting ran over, sorry"),
-    ("me", "Train delayed 15 min"), ("miguel", "Got the tickets"), ("me", "Forgot my charger at home"),
-    ("miguel", "Good luck today!"), ("miguel", "How did it go?"), ("me", "Sleeping already?"),
-    ("miguel", "Wine or beer?"), ("me", "📷"), ("miguel", "Haha"), ("me", "On my way"), ("miguel", "Ok"),
-    ("me", "Can you pick up the laundry?"), ("miguel", "Done ✅"),
+    ("miguel", "Can you buy bread on the way?"),
+    ("me", "Running 10 min late"),
+    ("miguel", "Dinner ideas?"),
+    ("me", "Did you pay the electricity?"),
+    ("miguel", "Miss you"),
+    ("me", "Leaving now"),
+    ("miguel", "🍕 tonight?"),
+    ("me", "Bring an umbrella, it's pouring"),
+    ("miguel", "Where are the car keys?"),
+    ("me", "On the metro"),
+    ("miguel", "Home in 20"),
+    ("miguel", "Your mum called"),
+    ("me", "Can you call the plumber?"),
+    ("miguel", "Watching the match downstairs"),
+    ("me", "Bought the good olive oil"),
+    ("miguel", "Lunch?"),
+    ("miguel", "I'll cook tonight"),
+    ("me", "Did you see my email?"),
+    ("me", "Take a jacket"),
+    ("miguel", "Out of coffee!"),
+    ("me", "Love you"),
+    ("miguel", "Meeting ran over, sorry"),
+    ("me", "Train delayed 15 min"),
+    ("miguel", "Got the tickets"),
+    ("me", "Forgot my charger at home"),
+    ("miguel", "Good luck today!"),
+    ("miguel", "How did it go?"),
+    ("me", "Sleeping already?"),
+    ("miguel", "Wine or beer?"),
+    ("me", "📷"),
+    ("miguel", "Haha"),
+    ("me", "On my way"),
+    ("miguel", "Ok"),
+    ("me", "Can you pick up the laundry?"),
+    ("miguel", "Done ✅"),
 )
 GROUP_FILLER: tuple[tuple[str, str], ...] = (
-    ("rui", "Anyone up for a walk on Sunday?"), ("lena", "That tasca was incredible"), ("rui", "Photos in the album"),
-    ("ines", "Who has my headlamp?"), ("rui", "Rain forecast, postpone?"), ("lena", "Next one: Sintra?"),
-    ("ines", "😂😂😂"), ("me", "Happy Friday crew"), ("rui", "Beers Thursday?"),
-    ("lena", "Who's in for the Serra da Estrela in spring?"), ("me", "Sent the money, thanks Rui"),
-    ("ines", "Best trip ever"), ("lena", "Miss you guys"), ("rui", "New trail map arrived!"),
-    ("ines", "Training for the half marathon 🏃"), ("me", "Ouch my knees"), ("rui", "Congrats Inês!!"),
-    ("me", "I can drive next time"), ("lena", "Sunset from the miradouro 🌅"), ("rui", "👍"),
-    ("ines", "Physio tip of the week: stretch your calves"), ("me", "Saved for later"),
+    ("rui", "Anyone up for a walk on Sunday?"),
+    ("lena", "That tasca was incredible"),
+    ("rui", "Photos in the album"),
+    ("ines", "Who has my headlamp?"),
+    ("rui", "Rain forecast, postpone?"),
+    ("lena", "Next one: Sintra?"),
+    ("ines", "😂😂😂"),
+    ("me", "Happy Friday crew"),
+    ("rui", "Beers Thursday?"),
+    ("lena", "Who's in for the Serra da Estrela in spring?"),
+    ("me", "Sent the money, thanks Rui"),
+    ("ines", "Best trip ever"),
+    ("lena", "Miss you guys"),
+    ("rui", "New trail map arrived!"),
+    ("ines", "Training for the half marathon 🏃"),
+    ("me", "Ouch my knees"),
+    ("rui", "Congrats Inês!!"),
+    ("me", "I can drive next time"),
+    ("lena", "Sunset from the miradouro 🌅"),
+    ("rui", "👍"),
+    ("ines", "Physio tip of the week: stretch your calves"),
+    ("me", "Saved for later"),
 )
 FAMILY_FILLER: tuple[tuple[str, str], ...] = (
-    ("helena", "Já chegaram?"), ("helena", "Ligas-me logo?"), ("me", "Beijinhos"), ("pedro", "O jantar está pronto"),
-    ("helena", "Vou ao médico amanhã, é só rotina"), ("me", "Está frio aqui"), ("helena", "Parabéns pelo projeto!"),
-    ("helena", "Quando vêm cá?"), ("helena", "Comprei laranjas do Algarve"), ("pedro", "Estou de noite esta semana"),
-    ("helena", "Tenho saudades"), ("helena", "Vi uma receita nova"), ("pedro", "Boa viagem!"),
-    ("helena", "Manda fotos da casa"), ("helena", "A vizinha mandou beijinhos"), ("pedro", "Domingo almoço?"),
-    ("me", "Já viste a previsão?"), ("helena", "Obrigada filha ❤️"), ("me", "Chegou a encomenda"),
-    ("helena", "Boa noite"), ("pedro", "🙌"), ("me", "Ligo amanhã"),
+    ("helena", "Já chegaram?"),
+    ("helena", "Ligas-me logo?"),
+    ("me", "Beijinhos"),
+    ("pedro", "O jantar está pronto"),
+    ("helena", "Vou ao médico amanhã, é só rotina"),
+    ("me", "Está frio aqui"),
+    ("helena", "Parabéns pelo projeto!"),
+    ("helena", "Quando vêm cá?"),
+    ("helena", "Comprei laranjas do Algarve"),
+    ("pedro", "Estou de noite esta semana"),
+    ("helena", "Tenho saudades"),
+    ("helena", "Vi uma receita nova"),
+    ("pedro", "Boa viagem!"),
+    ("helena", "Manda fotos da casa"),
+    ("helena", "A vizinha mandou beijinhos"),
+    ("pedro", "Domingo almoço?"),
+    ("me", "Já viste a previsão?"),
+    ("helena", "Obrigada filha ❤️"),
+    ("me", "Chegou a encomenda"),
+    ("helena", "Boa noite"),
+    ("pedro", "🙌"),
+    ("me", "Ligo amanhã"),
 )
 
 POSTGRES_ANSWER = (
-    "The sort is spilling to disk (\"external merge Disk: 512MB\"), so the report waits on I/O. Two changes:\n\n"
+    'The sort is spilling to disk ("external merge Disk: 512MB"), so the report waits on I/O. Two changes:\n\n'
     "1. Raise `work_mem` for the reporting session only: `SET work_mem = '64MB';` before the query, or "
     "`ALTER ROLE reporting SET work_mem = '64MB';`. That lets the sort and the hash aggregate run in memory.\n"
     "2. Add a composite index matching the filter and the order: "
@@ -162,65 +230,128 @@ POSTGRES_ANSWER = (
 )
 
 CHATGPT: tuple[GptConversation, ...] = (
-    GptConversation("Slow Postgres report query", (1, 28, 15, 12), (
-        U("Our monthly report query on the payments table takes 40 seconds on Postgres 15. EXPLAIN ANALYZE shows "
-          "'Sort Method: external merge Disk: 512MB' and a sequential scan filtered on account_id and a "
-          "created_at range. What should I change?"),
-        A(POSTGRES_ANSWER, key="postgres_answer"),
-        U("Is 64MB safe to set globally? We have about 200 connections."),
-        A("Not globally: work_mem applies per sort or hash node, per connection, so 200 connections could use "
-          "many gigabytes at once. Keep the default and raise it only for the reporting role or session."),
-    )),
-    GptConversation("Explain p99 latency budgets", (1, 15, 21, 40), (
-        U("How do I split a p99 latency budget of 800 ms across four services called in sequence?"),
-        A("Percentiles don't add exactly, but for a sequential chain the sum of per-service p99s is a safe upper "
-          "bound. Give each service a share proportional to its current p99 and the slack you can win back, "
-          "e.g. gateway 80 ms, checkout 320 ms, ledger 250 ms, fraud 150 ms, then alert when a service exceeds "
-          "its share for an hour."),
-    ), branch=(0, "What is p99?", "The 99th percentile: 99% of requests are faster than this value.")),
-    GptConversation("Moving checklist Lisbon to Porto", (3, 16, 11, 5), (
-        U("We're moving from Lisbon to Porto in July with a rented flat on both ends. Make me a checklist."),
-        A("Two months before: give notice to your landlord in writing, get three quotes from movers, book the "
-          "moving date. One month before: parking permit from the Junta de Freguesia for the truck, transfer "
-          "internet, electricity and water. After: update your address at the Finanças and on the Cartão de "
-          "Cidadão, register with a new health centre (USF)."),
-    )),
-    GptConversation("Sourdough starter smells like acetone", (4, 6, 10, 20), (
-        U("My sourdough starter smells like nail polish remover. Is it dead?"),
-        A("It's hungry, not dead. The acetone smell means it has run out of food. Feed it twice a day at 1:1:1 "
-          "for two or three days and keep it around 24 °C."),
-    )),
-    GptConversation("Portuguese rental contract terms", (5, 18, 22, 0), (
-        U("Landlord in Porto asks for caução of two months and a fiador. What do these mean?"),
-        A("The caução is a security deposit, returned after the final inspection minus any damage. A fiador is a "
-          "guarantor who pays if you don't; many landlords accept more deposit months instead of a fiador."),
-    )),
-    GptConversation("Abstract for a talk on idempotency keys", (5, 30, 20, 45), (
-        U("Help me write a 100-word abstract: idempotency keys in a payments ledger, lessons from a migration."),
-        A("Retries are inevitable; double charges are not. This talk shows how a payments ledger uses "
-          "idempotency keys to make every write safe to repeat: choosing key scope and expiry, storing "
-          "responses instead of just keys, and what broke when we migrated the ledger to a new database "
-          "while keeping the guarantees."),
-    )),
-    GptConversation("Gerês hiking routes for a group", (7, 19, 18, 30), (
-        U("Good day hikes in Peneda-Gerês for a group of four, with a swim?"),
-        A("The Arado waterfall trail from the Junceda viewpoint is short and ends at pools; the Trilho da "
-          "Preguiça is a longer forest loop; Poço Azul near Ermida is great for swimming. Start early in "
-          "August, it gets hot."),
-    )),
-    GptConversation("Python asyncio timeout pattern", (9, 10, 14, 5), (
-        U("What's the modern way to put a timeout around several awaits in Python 3.11?"),
-        A("Use `async with asyncio.timeout(5):` around the block; it raises TimeoutError on expiry and cancels "
-          "the inner task cleanly. For one call `asyncio.wait_for` still works."),
-    )),
-    GptConversation("Berlin evening near Alexanderplatz", (10, 1, 22, 15), (
-        U("One free evening in Berlin near Alexanderplatz. Ideas?"),
-        A("Walk to Museum Island at dusk, dinner in the Nikolaiviertel, then the TV tower bar for the view "
-          "if you book ahead."),
-    )),
-    GptConversation("Gift ideas for my mum", (10, 19, 21, 0), (
-        U("Gift ideas for my mum, retired teacher in Lisbon who loves classical music?"),
-        A("A season pass for the Gulbenkian orchestra, a record of her favourite pianist on vinyl, or a day trip "
-          "to the Festival de Sintra."),
-    )),
+    GptConversation(
+        "Slow Postgres report query",
+        (1, 28, 15, 12),
+        (
+            U(
+                "Our monthly report query on the payments table takes 40 seconds on Postgres 15. EXPLAIN ANALYZE shows "
+                "'Sort Method: external merge Disk: 512MB' and a sequential scan filtered on account_id and a "
+                "created_at range. What should I change?"
+            ),
+            A(POSTGRES_ANSWER, key="postgres_answer"),
+            U("Is 64MB safe to set globally? We have about 200 connections."),
+            A(
+                "Not globally: work_mem applies per sort or hash node, per connection, so 200 connections could use "
+                "many gigabytes at once. Keep the default and raise it only for the reporting role or session."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Explain p99 latency budgets",
+        (1, 15, 21, 40),
+        (
+            U("How do I split a p99 latency budget of 800 ms across four services called in sequence?"),
+            A(
+                "Percentiles don't add exactly, but for a sequential chain the sum of per-service p99s is a safe upper "
+                "bound. Give each service a share proportional to its current p99 and the slack you can win back, "
+                "e.g. gateway 80 ms, checkout 320 ms, ledger 250 ms, fraud 150 ms, then alert when a service exceeds "
+                "its share for an hour."
+            ),
+        ),
+        branch=(0, "What is p99?", "The 99th percentile: 99% of requests are faster than this value."),
+    ),
+    GptConversation(
+        "Moving checklist Lisbon to Porto",
+        (3, 16, 11, 5),
+        (
+            U("We're moving from Lisbon to Porto in July with a rented flat on both ends. Make me a checklist."),
+            A(
+                "Two months before: give notice to your landlord in writing, get three quotes from movers, book the "
+                "moving date. One month before: parking permit from the Junta de Freguesia for the truck, transfer "
+                "internet, electricity and water. After: update your address at the Finanças and on the Cartão de "
+                "Cidadão, register with a new health centre (USF)."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Sourdough starter smells like acetone",
+        (4, 6, 10, 20),
+        (
+            U("My sourdough starter smells like nail polish remover. Is it dead?"),
+            A(
+                "It's hungry, not dead. The acetone smell means it has run out of food. Feed it twice a day at 1:1:1 "
+                "for two or three days and keep it around 24 °C."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Portuguese rental contract terms",
+        (5, 18, 22, 0),
+        (
+            U("Landlord in Porto asks for caução of two months and a fiador. What do these mean?"),
+            A(
+                "The caução is a security deposit, returned after the final inspection minus any damage. A fiador is a "
+                "guarantor who pays if you don't; many landlords accept more deposit months instead of a fiador."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Abstract for a talk on idempotency keys",
+        (5, 30, 20, 45),
+        (
+            U("Help me write a 100-word abstract: idempotency keys in a payments ledger, lessons from a migration."),
+            A(
+                "Retries are inevitable; double charges are not. This talk shows how a payments ledger uses "
+                "idempotency keys to make every write safe to repeat: choosing key scope and expiry, storing "
+                "responses instead of just keys, and what broke when we migrated the ledger to a new database "
+                "while keeping the guarantees."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Gerês hiking routes for a group",
+        (7, 19, 18, 30),
+        (
+            U("Good day hikes in Peneda-Gerês for a group of four, with a swim?"),
+            A(
+                "The Arado waterfall trail from the Junceda viewpoint is short and ends at pools; the Trilho da "
+                "Preguiça is a longer forest loop; Poço Azul near Ermida is great for swimming. Start early in "
+                "August, it gets hot."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Python asyncio timeout pattern",
+        (9, 10, 14, 5),
+        (
+            U("What's the modern way to put a timeout around several awaits in Python 3.11?"),
+            A(
+                "Use `async with asyncio.timeout(5):` around the block; it raises TimeoutError on expiry and cancels "
+                "the inner task cleanly. For one call `asyncio.wait_for` still works."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Berlin evening near Alexanderplatz",
+        (10, 1, 22, 15),
+        (
+            U("One free evening in Berlin near Alexanderplatz. Ideas?"),
+            A(
+                "Walk to Museum Island at dusk, dinner in the Nikolaiviertel, then the TV tower bar for the view "
+                "if you book ahead."
+            ),
+        ),
+    ),
+    GptConversation(
+        "Gift ideas for my mum",
+        (10, 19, 21, 0),
+        (
+            U("Gift ideas for my mum, retired teacher in Lisbon who loves classical music?"),
+            A(
+                "A season pass for the Gulbenkian orchestra, a record of her favourite pianist on vinyl, or a day trip "
+                "to the Festival de Sintra."
+            ),
+        ),
+    ),
 )

@@ -52,6 +52,9 @@ def to_email_message(mail: Mail) -> EmailMessage:
             msg.add_attachment(att.data.decode("utf-8"), subtype=att.subtype, filename=att.filename)
         else:
             msg.add_attachment(att.data, maintype=att.maintype, subtype=att.subtype, filename=att.filename)
+    for n, part in enumerate(msg.walk()):
+        if part.is_multipart():  # the generator would otherwise draw a random boundary
+            part.set_boundary(f"=-=knowme.{n}.{mail.message_id}=-=")
     msg.set_unixfrom(mbox_from_line(mail.sender[1], mail.when))
     return msg
 
@@ -77,7 +80,7 @@ def build_mail(story: Story) -> MailBook:
 
 
 def write_life_mail(story: Story, root: Path) -> tuple[list[str], int, dict[str, str]]:
-    """Write both mboxes under ``root``; return (relative paths, message count, named Message-IDs)."""
+    """Write both mboxes under ``root``; return (relative paths, message count, mail refs by story key)."""
     book = build_mail(story)
     ordered = sorted(book.mails, key=lambda m: (m.when, m.message_id))
     ids = [m.message_id for m in ordered]
@@ -85,4 +88,5 @@ def write_life_mail(story: Story, root: Path) -> tuple[list[str], int, dict[str,
         raise ValueError("duplicate Message-ID in the demo mail")
     write_mbox_file(root / "mail" / "inbox.mbox", [m for m in ordered if not m.outgoing])
     write_mbox_file(root / "mail" / "sent.mbox", [m for m in ordered if m.outgoing])
-    return ["mail/inbox.mbox", "mail/sent.mbox"], len(ordered), dict(book.keys)
+    refs = {key: f"mail:{message_id}" for key, message_id in book.keys.items()}
+    return ["mail/inbox.mbox", "mail/sent.mbox"], len(ordered), refs

@@ -75,8 +75,12 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
                 if manifest.owner_email.lower() not in str(person).lower():
                     people[str(person)] += 1
         stats = vault.stats()
-        console.print(f"{sum(stats['records'].values())} items, {stats['chunks']} passages, "  # type: ignore[attr-defined]
-                      f"from {min(stamps):%d %b %Y} to {max(stamps):%d %b %Y}" if stamps else "")
+        console.print(
+            f"{sum(stats['records'].values())} items, {stats['chunks']} passages, "  # type: ignore[attr-defined]
+            f"from {min(stamps):%d %b %Y} to {max(stamps):%d %b %Y}"
+            if stamps
+            else ""
+        )
         table = Table(title="People you hear from most", show_edge=False)
         table.add_column("person")
         table.add_column("items", justify="right")

@@ -45,7 +45,7 @@ CREATE INDEX segments_name ON segments(name);
 CREATE INDEX segments_url_id ON segments(url_id);
 CREATE INDEX segment_usage_time_slot_segment_id ON segment_usage(time_slot, segment_id);
 CREATE INDEX segments_usage_seg_id ON segment_usage(segment_id);
-"""
+"""  # noqa: E501 - the browsers' own CREATE statements, kept verbatim
 
 FIREFOX_SCHEMA = """
 CREATE TABLE moz_origins ( id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, host TEXT NOT NULL, frecency INTEGER NOT NULL, recalc_frecency INTEGER NOT NULL DEFAULT 0, alt_frecency INTEGER, recalc_alt_frecency INTEGER NOT NULL DEFAULT 0, UNIQUE (prefix, host) );
@@ -71,7 +71,7 @@ CREATE INDEX moz_historyvisits_dateindex ON moz_historyvisits (visit_date);
 CREATE INDEX moz_bookmarks_itemindex ON moz_bookmarks (fk, type);
 CREATE INDEX moz_bookmarks_parentindex ON moz_bookmarks (parent, position);
 CREATE UNIQUE INDEX moz_bookmarks_guid_uniqueindex ON moz_bookmarks (guid);
-"""
+"""  # noqa: E501 - Firefox's own CREATE statements, kept verbatim
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ class Visit:
 
 
 def google(term: str) -> Page:
-    return Page(f"https://www.google.com/search?q={quote_plus(term)}&sourceid=chrome&ie=UTF-8",
-                f"{term} - Google Search", term)
+    return Page(
+        f"https://www.google.com/search?q={quote_plus(term)}&sourceid=chrome&ie=UTF-8", f"{term} - Google Search", term
+    )
 
 
 def duckduckgo(term: str) -> Page:
@@ -101,32 +102,45 @@ def wiki(title: str, lang: str = "en") -> Page:
     return Page(f"https://{lang}.wikipedia.org/wiki/{quote(title.replace(' ', '_'))}", f"{title} - Wikipedia")
 
 
-BOOTS = Page("https://shop.trilhooutdoor.example/products/montanha-trek-gtx-mid-womens",
-             "Montanha Trek GTX Mid Women's Hiking Boots | Trilho Outdoor")
+BOOTS = Page(
+    "https://shop.trilhooutdoor.example/products/montanha-trek-gtx-mid-womens",
+    "Montanha Trek GTX Mid Women's Hiking Boots | Trilho Outdoor",
+)
 HOME_PAGES = [
-    Page("https://www.publico.pt/", "PÚBLICO"), Page("https://news.ycombinator.com/", "Hacker News"),
+    Page("https://www.publico.pt/", "PÚBLICO"),
+    Page("https://news.ycombinator.com/", "Hacker News"),
     Page("https://www.ipma.pt/pt/index.html", "IPMA - Instituto Português do Mar e da Atmosfera"),
     Page("https://www.youtube.com/", "YouTube"),
 ]
 WORK_PAGES = [
     Page("https://git.cobaltolabs.example/cobalto-labs/ledger/pulls", "Pull requests · cobalto-labs/ledger"),
     Page("https://grafana.cobaltolabs.example/d/checkout/checkout-latency", "Checkout latency - Grafana"),
-    Page("https://www.postgresql.org/docs/15/runtime-config-resource.html",
-         "PostgreSQL: Documentation: 15: 20.4. Resource Consumption"),
+    Page(
+        "https://www.postgresql.org/docs/15/runtime-config-resource.html",
+        "PostgreSQL: Documentation: 15: 20.4. Resource Consumption",
+    ),
     Page("https://www.postgresql.org/docs/15/sql-createindex.html", "PostgreSQL: Documentation: 15: CREATE INDEX"),
     Page("https://docs.python.org/3/library/asyncio-task.html", "Coroutines and Tasks — Python 3.11 documentation"),
-    Page("https://docs.python.org/3/library/contextlib.html",
-         "contextlib — Utilities for with-statement contexts — Python documentation"),
+    Page(
+        "https://docs.python.org/3/library/contextlib.html",
+        "contextlib — Utilities for with-statement contexts — Python documentation",
+    ),
     Page("https://wiki.cobaltolabs.example/oncall/runbook", "On-call runbook - Cobalto wiki"),
-    Page("https://stackoverflow.com/questions/48203812/postgres-external-merge-sort-work-mem",
-         "Postgres external merge sort: how big should work_mem be? - Stack Overflow"),
-    Page("https://stackoverflow.com/questions/51752311/idempotency-key-table-design",
-         "database - Idempotency key table design - Stack Overflow"),
+    Page(
+        "https://stackoverflow.com/questions/48203812/postgres-external-merge-sort-work-mem",
+        "Postgres external merge sort: how big should work_mem be? - Stack Overflow",
+    ),
+    Page(
+        "https://stackoverflow.com/questions/51752311/idempotency-key-table-design",
+        "database - Idempotency key table design - Stack Overflow",
+    ),
 ]
 LEISURE_PAGES = [
     Page("https://www.youtube.com/watch?v=Q3dvbM6Pias", "Sourdough starter from scratch, day by day - YouTube"),
     Page("https://www.youtube.com/watch?v=8kTjG3pQwzE", "Fado ao vivo no Museu do Fado - YouTube"),
-    wiki("Peneda-Gerês National Park"), wiki("Bonfim (Porto)", "pt"), wiki("Magusto"),
+    wiki("Peneda-Gerês National Park"),
+    wiki("Bonfim (Porto)", "pt"),
+    wiki("Magusto"),
     Page("https://gulbenkian.pt/musica/", "Gulbenkian Música"),
 ]
 
@@ -147,25 +161,47 @@ def chromium_visits(s: Story) -> list[Visit]:
         Visit(at(5, 30, 20, 33), WORK_PAGES[8]),
         Visit(at(6, 2, 10, 0), Page("https://backendconf.example/cfp", "Call for papers | BackendConf Berlin")),
         Visit(at(7, 24, 21, 2), google("waterproof trail boots women gerês")),
-        Visit(at(7, 24, 21, 5), Page("https://shop.trilhooutdoor.example/collections/hiking-footwear-women",
-                                     "Women's hiking footwear | Trilho Outdoor")),
+        Visit(
+            at(7, 24, 21, 5),
+            Page(
+                "https://shop.trilhooutdoor.example/collections/hiking-footwear-women",
+                "Women's hiking footwear | Trilho Outdoor",
+            ),
+        ),
         Visit(at(7, 24, 21, 7), BOOTS),
-        Visit(at(7, 24, 21, 12), Page("https://shop.trilhooutdoor.example/pages/size-guide",
-                                      "Size guide | Trilho Outdoor")),
+        Visit(
+            at(7, 24, 21, 12),
+            Page("https://shop.trilhooutdoor.example/pages/size-guide", "Size guide | Trilho Outdoor"),
+        ),
         Visit(at(7, 25, 8, 15), BOOTS),
         Visit(at(7, 26, 19, 40), BOOTS, typed=True),
-        Visit(at(7, 26, 19, 46), Page("https://shop.trilhooutdoor.example/checkout/thank-you",
-                                      "Thank you for your order | Trilho Outdoor")),
-        Visit(at(8, 26, 14, 20), Page("https://backendconf.example/speakers/sofia-almeida",
-                                      "Sofia Almeida | Speakers | BackendConf Berlin")),
+        Visit(
+            at(7, 26, 19, 46),
+            Page("https://shop.trilhooutdoor.example/checkout/thank-you", "Thank you for your order | Trilho Outdoor"),
+        ),
+        Visit(
+            at(8, 26, 14, 20),
+            Page("https://backendconf.example/speakers/sofia-almeida", "Sofia Almeida | Speakers | BackendConf Berlin"),
+        ),
         Visit(at(9, 10, 14, 0), google("python asyncio timeout context manager")),
         Visit(at(9, 10, 14, 2), WORK_PAGES[4]),
-        Visit(at(10, 20, 9, 40), Page("https://wiki.cobaltolabs.example/ledger/cutover",
-                                      "Ledger cut-over runbook - Cobalto wiki")),
+        Visit(
+            at(10, 20, 9, 40),
+            Page("https://wiki.cobaltolabs.example/ledger/cutover", "Ledger cut-over runbook - Cobalto wiki"),
+        ),
     ]
-    terms = ["postgres vacuum settings", "python dataclass frozen slots", "grafana heatmap panel", "pytest "
-             "freezegun alternative", "token bucket rate limit redis", "sql window function running total",
-             "outbox pattern postgres", "kubectl rollout restart", "meteo porto", "cp horarios lisboa porto"]
+    terms = [
+        "postgres vacuum settings",
+        "python dataclass frozen slots",
+        "grafana heatmap panel",
+        "pytest freezegun alternative",
+        "token bucket rate limit redis",
+        "sql window function running total",
+        "outbox pattern postgres",
+        "kubectl rollout restart",
+        "meteo porto",
+        "cp horarios lisboa porto",
+    ]
     for n in range(150):
         day = s.day(1, 6) + timedelta(days=rng.randrange(345))
         when = at_time(day, rng.randrange(8, 23), rng.randrange(60))
@@ -185,27 +221,43 @@ def firefox_visits(s: Story) -> list[Visit]:
     """Sofia's Firefox at home: the flat hunt, movers, trains, trips."""
     at = s.at
     rng = s.rng("firefox")
-    listing = Page("https://www.casasdoporto.example/imovel/33456789/",
-                   "T2 com duas varandas, Rua do Bonfim - 1.150 €/mês - Casas do Porto")
+    listing = Page(
+        "https://www.casasdoporto.example/imovel/33456789/",
+        "T2 com duas varandas, Rua do Bonfim - 1.150 €/mês - Casas do Porto",
+    )
     visits = [
         Visit(at(3, 15, 10, 0), duckduckgo("arrendar t2 porto bonfim")),
-        Visit(at(3, 15, 10, 2), Page("https://www.casasdoporto.example/arrendar/porto/bonfim/t2/",
-                                     "Apartamentos T2 para arrendar no Bonfim, Porto - Casas do Porto")),
+        Visit(
+            at(3, 15, 10, 2),
+            Page(
+                "https://www.casasdoporto.example/arrendar/porto/bonfim/t2/",
+                "Apartamentos T2 para arrendar no Bonfim, Porto - Casas do Porto",
+            ),
+        ),
         Visit(at(4, 28, 22, 10), listing),
         Visit(at(5, 5, 9, 12), listing),
-        Visit(at(5, 6, 18, 0), Page("https://www.google.com/maps/place/Rua+do+Bonfim+214,+Porto",
-                                    "Rua do Bonfim 214 - Google Maps")),
+        Visit(
+            at(5, 6, 18, 0),
+            Page("https://www.google.com/maps/place/Rua+do+Bonfim+214,+Porto", "Rua do Bonfim 214 - Google Maps"),
+        ),
         Visit(at(5, 6, 21, 30), Page("https://www.cp.pt/passageiros/en/buy-tickets", "Buy tickets - CP")),
         Visit(at(5, 28, 20, 15), duckduckgo("mudanças lisboa porto orçamento")),
-        Visit(at(5, 28, 20, 18), Page("https://www.mudancas-norte.example/orcamento",
-                                      "Pedir orçamento - Mudanças Norte")),
-        Visit(at(6, 5, 8, 50), Page("https://www.jf-santamariamaior.pt/servicos/licencas",
-                                    "Licenças de ocupação da via pública - Junta de Freguesia")),
+        Visit(
+            at(5, 28, 20, 18), Page("https://www.mudancas-norte.example/orcamento", "Pedir orçamento - Mudanças Norte")
+        ),
+        Visit(
+            at(6, 5, 8, 50),
+            Page(
+                "https://www.jf-santamariamaior.pt/servicos/licencas",
+                "Licenças de ocupação da via pública - Junta de Freguesia",
+            ),
+        ),
         Visit(at(7, 20, 21, 40), wiki("Peneda-Gerês National Park")),
         Visit(at(7, 22, 22, 0), Page("https://www.ikea.com/pt/pt/stores/matosinhos/", "IKEA Matosinhos - IKEA")),
         Visit(at(9, 29, 21, 0), Page("https://www.portaldasfinancas.gov.pt/", "Portal das Finanças")),
-        Visit(at(10, 1, 22, 10), Page("https://www.visitberlin.de/en/alexanderplatz",
-                                      "Alexanderplatz | visitBerlin.de")),
+        Visit(
+            at(10, 1, 22, 10), Page("https://www.visitberlin.de/en/alexanderplatz", "Alexanderplatz | visitBerlin.de")
+        ),
         Visit(at(10, 19, 21, 5), Page("https://gulbenkian.pt/musica/", "Gulbenkian Música")),
     ]
     for _ in range(100):
@@ -249,18 +301,25 @@ def write_chromium(s: Story, path: Path) -> tuple[int, dict[str, str]]:
     con = _fresh(path)
     try:
         con.executescript(CHROMIUM_SCHEMA)
-        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
-                        [("mmap_status", "-1"), ("version", "69"), ("last_compatible_version", "16")])
+        con.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, ?)",
+            [("mmap_status", "-1"), ("version", "69"), ("last_compatible_version", "16")],
+        )
         url_ids: dict[str, int] = {}
         prev: tuple[int, datetime] | None = None
         for n, v in enumerate(visits, start=1):
             if v.page.url not in url_ids:
-                con.execute("INSERT INTO urls(url, title, visit_count, typed_count, last_visit_time, hidden) "
-                            "VALUES (?, ?, 0, 0, 0, 0)", (v.page.url, v.page.title))
+                con.execute(
+                    "INSERT INTO urls(url, title, visit_count, typed_count, last_visit_time, hidden) "
+                    "VALUES (?, ?, 0, 0, 0, 0)",
+                    (v.page.url, v.page.title),
+                )
                 url_ids[v.page.url] = len(url_ids) + 1
                 if v.page.search:
-                    con.execute("INSERT INTO keyword_search_terms VALUES (2, ?, ?, ?)",
-                                (url_ids[v.page.url], v.page.search, v.page.search.lower()))
+                    con.execute(
+                        "INSERT INTO keyword_search_terms VALUES (2, ?, ?, ?)",
+                        (url_ids[v.page.url], v.page.search, v.page.search.lower()),
+                    )
             core = TYPED if v.typed else GENERATED if v.page.search else LINK
             from_visit = prev[0] if core == LINK and prev and v.when - prev[1] < timedelta(minutes=5) else 0
             stamp = webkit_us(v.when)
@@ -270,10 +329,13 @@ def write_chromium(s: Story, path: Path) -> tuple[int, dict[str, str]]:
                 "originator_visit_id, originator_from_visit, originator_opener_visit, is_known_to_sync, "
                 "consider_for_ntp_most_visited, visited_link_id, app_id) "
                 "VALUES (?, ?, ?, '', ?, 0, ?, ?, 0, '', 0, 0, 0, 0, 1, 0, NULL)",
-                (url_ids[v.page.url], stamp, from_visit, core | CHAIN, rng.randrange(5, 600) * 1_000_000,
-                 int(v.typed)))
-            con.execute("UPDATE urls SET visit_count = visit_count + 1, typed_count = typed_count + ?, "
-                        "last_visit_time = ? WHERE id = ?", (int(v.typed), stamp, url_ids[v.page.url]))
+                (url_ids[v.page.url], stamp, from_visit, core | CHAIN, rng.randrange(5, 600) * 1_000_000, int(v.typed)),
+            )
+            con.execute(
+                "UPDATE urls SET visit_count = visit_count + 1, typed_count = typed_count + ?, "
+                "last_visit_time = ? WHERE id = ?",
+                (int(v.typed), stamp, url_ids[v.page.url]),
+            )
             prev = (n, v.when)
         con.commit()
     finally:
@@ -309,12 +371,19 @@ def write_firefox(s: Story, path: Path) -> int:
     try:
         con.execute("PRAGMA user_version = 77")
         con.executescript(FIREFOX_SCHEMA)
-        con.executemany("INSERT INTO moz_bookmarks(id, type, fk, parent, position, title, folder_type, dateAdded, "
-                        "lastModified, guid, syncStatus, syncChangeCounter) VALUES (?, 2, NULL, ?, ?, ?, NULL, ?, ?, "
-                        "?, 1, 1)",
-                        [(1, 0, 0, "", 0, 0, "root________"), (2, 1, 0, "menu", 0, 0, "menu________"),
-                         (3, 1, 1, "toolbar", 0, 0, "toolbar_____"), (4, 1, 2, "tags", 0, 0, "tags________"),
-                         (5, 1, 3, "unfiled", 0, 0, "unfiled_____"), (6, 1, 4, "mobile", 0, 0, "mobile______")])
+        con.executemany(
+            "INSERT INTO moz_bookmarks(id, type, fk, parent, position, title, folder_type, dateAdded, "
+            "lastModified, guid, syncStatus, syncChangeCounter) VALUES (?, 2, NULL, ?, ?, ?, NULL, ?, ?, "
+            "?, 1, 1)",
+            [
+                (1, 0, 0, "", 0, 0, "root________"),
+                (2, 1, 0, "menu", 0, 0, "menu________"),
+                (3, 1, 1, "toolbar", 0, 0, "toolbar_____"),
+                (4, 1, 2, "tags", 0, 0, "tags________"),
+                (5, 1, 3, "unfiled", 0, 0, "unfiled_____"),
+                (6, 1, 4, "mobile", 0, 0, "mobile______"),
+            ],
+        )
         origins: dict[tuple[str, str], int] = {}
         places: dict[str, int] = {}
         prev: tuple[int, datetime] | None = None
@@ -325,28 +394,43 @@ def write_firefox(s: Story, path: Path) -> int:
             key = (f"{parts.scheme}://", host)
             if key not in origins:
                 origins[key] = len(origins) + 1
-                con.execute("INSERT INTO moz_origins(id, prefix, host, frecency) VALUES (?, ?, ?, 0)",
-                            (origins[key], key[0], host))
+                con.execute(
+                    "INSERT INTO moz_origins(id, prefix, host, frecency) VALUES (?, ?, ?, 0)",
+                    (origins[key], key[0], host),
+                )
             if url not in places:
                 places[url] = len(places) + 1
                 con.execute(
                     "INSERT INTO moz_places(id, url, title, rev_host, visit_count, hidden, typed, frecency, "
                     "last_visit_date, guid, foreign_count, url_hash, origin_id) "
                     "VALUES (?, ?, ?, ?, 0, 0, 0, 0, NULL, ?, 0, ?, ?)",
-                    (places[url], url, v.page.title, host[::-1] + ".", _guid(s, "place", url),
-                     firefox_url_hash(url), origins[key]))
+                    (
+                        places[url],
+                        url,
+                        v.page.title,
+                        host[::-1] + ".",
+                        _guid(s, "place", url),
+                        firefox_url_hash(url),
+                        origins[key],
+                    ),
+                )
             visit_type = 2 if v.typed else 1
             from_visit = prev[0] if not v.typed and prev and v.when - prev[1] < timedelta(minutes=5) else 0
             stamp = unix_us(v.when)
-            con.execute("INSERT INTO moz_historyvisits(id, from_visit, place_id, visit_date, visit_type, session, "
-                        "source, triggeringPlaceId) VALUES (?, ?, ?, ?, ?, 0, 0, NULL)",
-                        (n, from_visit, places[url], stamp, visit_type))
-            con.execute("UPDATE moz_places SET visit_count = visit_count + 1, typed = MAX(typed, ?), "
-                        "last_visit_date = ?, frecency = frecency + ? WHERE id = ?",
-                        (int(v.typed), stamp, 200 if v.typed else 100, places[url]))
+            con.execute(
+                "INSERT INTO moz_historyvisits(id, from_visit, place_id, visit_date, visit_type, session, "
+                "source, triggeringPlaceId) VALUES (?, ?, ?, ?, ?, 0, 0, NULL)",
+                (n, from_visit, places[url], stamp, visit_type),
+            )
+            con.execute(
+                "UPDATE moz_places SET visit_count = visit_count + 1, typed = MAX(typed, ?), "
+                "last_visit_date = ?, frecency = frecency + ? WHERE id = ?",
+                (int(v.typed), stamp, 200 if v.typed else 100, places[url]),
+            )
             prev = (n, v.when)
-        con.execute("UPDATE moz_origins SET frecency = (SELECT SUM(frecency) FROM moz_places "
-                    "WHERE origin_id = moz_origins.id)")
+        con.execute(
+            "UPDATE moz_origins SET frecency = (SELECT SUM(frecency) FROM moz_places WHERE origin_id = moz_origins.id)"
+        )
         con.commit()
     finally:
         con.close()

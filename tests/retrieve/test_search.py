@@ -1,0 +1,81 @@
+"""Hybrid search through the public API on real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import knowme
+from knowme.retrieve.query import count_tokens, query_terms
+from knowme.retrieve.search import rrf
+from tests.samples import write_life
+
+
+@pytest.fixture
+def filled(vault: knowme.Vault, tmp_path: Path) -> knowme.Vault:
+    vault.ingest(list(write_life(tmp_path / "life").values()))
+    return vault
+
+
+def test_hits_carry_source_native_refs_and_fields(filled: knowme.Vault) -> None:
+    hits = filled.search("offsite slides before Friday", k=3)
+    top = hits[0]
+    assert top.ref == "mail:offsite-1@example.org"
+    assert top.kind == "email" and top.source.startswith("mbox:")
+    assert top.timestamp is not None and top.timestamp.year == 2025
+    assert "slides" in top.text and top.score > 0
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_meaning_finds_what_words_miss(filled: knowme.Vault) -> None:
+    # no word in common with "Dentist appointment with Dr. Okafor"
+    hits = filled.search("teeth check-up", k=2, preset="dense")
+    assert hits[0].ref == "cal:dentist-42@example.org"
+    assert filled.search("teeth check-up", k=3)[0].ref == "cal:dentist-42@example.org"
+
+
+def test_words_find_rare_names(filled: knowme.Vault) -> None:
+    assert filled.search("Matosinhos", k=1, preset="bm25")[0].ref == "chat:c1"
+    assert filled.search("Núñez flat", k=1)[0].ref == "mail:porto-7@example.org"
+
+
+def test_as_of_ignores_later_items_but_keeps_undated(filled: knowme.Vault) -> None:
+    refs = {h.ref for h in filled.search("Porto flat dentist contact", k=50, as_of="2025-02-28")}
+    assert "mail:porto-7@example.org" in refs  # 10 February
+    assert "cal:dentist-42@example.org" not in refs  # 12 March
+    assert "mail:offsite-1@example.org" not in refs  # 3 March
+    assert "vcf:lena-1" in refs  # contacts have no date
+    assert all(h.timestamp is None or h.timestamp.date().isoformat() <= "2025-02-28"
+               for h in filled.search("anything at all", k=50, as_of="2025-02-28"))
+
+
+def test_kind_source_and_range_filters(filled: knowme.Vault) -> None:
+    assert {h.kind for h in filled.search("Porto", k=20, kinds=["note", "event"])} <= {"note", "event"}
+    assert {h.source.split(":")[0] for h in filled.search("Porto", k=20, sources=["notes:"])} == {"notes"}
+    since = filled.search("Porto move flat", k=20, since="2025-04-01")
+    assert since and all(h.timestamp and h.timestamp.isoformat() >= "2025-04-01" for h in since)
+
+
+def test_bad_inputs(filled: knowme.Vault) -> None:
+    assert filled.search("   ", k=5) == []
+    assert filled.search("Porto", k=0) == []
+    with pytest.raises(knowme.ConfigError, match="preset"):
+        filled.search("Porto", preset="magic")
+    with pytest.raises(knowme.ConfigError, match="not a date"):
+        filled.search("Porto", as_of="last Tuesday")
+    # FTS syntax in a query is text, not an operator
+    assert isinstance(filled.search('"unbalanced AND (NEAR OR * ^', k=3), list)
+
+
+def test_query_terms_and_token_counts() -> None:
+    assert query_terms("When is Lena's birthday?") == ["lena", "birthday"]
+    assert query_terms("What is it?") == ["what", "is", "it"]  # only stop words: keep them
+    assert query_terms("José Núñez") == ["josé", "núñez"]
+    assert count_tokens("Hello, world!") == 4
+
+
+def test_rrf_rewards_agreement() -> None:
+    fused = rrf([[1, 2, 3], [3, 2, 9]], rrf_k=60)
+    assert max(fused, key=fused.__getitem__) in (2, 3)
+    assert fused[2] > fused[1] and fused[3] > fused[9]
