@@ -18,7 +18,7 @@ from knowme.errors import (
     WrongPassphrase,
 )
 from knowme.models import Answer, Hit, IngestReport, ItemProblem, Record
-from knowme.vault import Vault, open
+from knowme.vault import Vault, open  # noqa: A004 - the documented API name
 
 __version__ = "0.1.0"
 

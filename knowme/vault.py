@@ -1,11 +1,11 @@
 """The Python API: open a vault, ingest, search, ask.
 
-    import knowme
-    with knowme.open() as vault:            # KNOWME_HOME / KNOWME_PASSPHRASE / keyring / prompt
-        vault.ingest("~/Mail/archive.mbox")
-        for hit in vault.search("offsite agenda", k=5):
-            print(hit.ref, hit.text)
-        print(vault.ask("When is Lena's birthday?").citations)
+import knowme
+with knowme.open() as vault:            # KNOWME_HOME / KNOWME_PASSPHRASE / keyring / prompt
+    vault.ingest("~/Mail/archive.mbox")
+    for hit in vault.search("offsite agenda", k=5):
+        print(hit.ref, hit.text)
+    print(vault.ask("When is Lena's birthday?").citations)
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from knowme.connectors.base import local_tz
 from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
-from knowme.models import Answer, Hit, IngestReport
 from knowme.llm.registry import make_backend
+from knowme.models import Answer, Hit, IngestReport
 from knowme.plugins import embedders
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search

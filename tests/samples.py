@@ -5,20 +5,29 @@ from __future__ import annotations
 import json
 import mailbox
 import sqlite3
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime
 from pathlib import Path
 
 
 def write_mbox(path: Path, *, garbage: bool = True) -> None:
     box = mailbox.mbox(path)
     msgs = [
-        ("tom.baker@example.org", "Offsite slides", "Hi,\n\nCould you send the offsite slides before Friday?\n\nTom",
-         "offsite-1@example.org", datetime(2025, 3, 3, 9, 0, tzinfo=UTC)),
-        ("=?utf-8?q?Jos=C3=A9_N=C3=BA=C3=B1ez?= <jose@example.org>", "Porto flat",
-         "The flat on Rua das Flores is available from April. Rent is 950 euros.\n",
-         "porto-7@example.org", datetime(2025, 2, 10, 18, 30, tzinfo=UTC)),
+        (
+            "tom.baker@example.org",
+            "Offsite slides",
+            "Hi,\n\nCould you send the offsite slides before Friday?\n\nTom",
+            "offsite-1@example.org",
+            datetime(2025, 3, 3, 9, 0, tzinfo=UTC),
+        ),
+        (
+            "=?utf-8?q?Jos=C3=A9_N=C3=BA=C3=B1ez?= <jose@example.org>",
+            "Porto flat",
+            "The flat on Rua das Flores is available from April. Rent is 950 euros.\n",
+            "porto-7@example.org",
+            datetime(2025, 2, 10, 18, 30, tzinfo=UTC),
+        ),
     ]
     for sender, subject, body, mid, when in msgs:
         msg = EmailMessage()
@@ -63,10 +72,21 @@ END:VCARD\r
 
 def write_chat(path: Path) -> None:
     lines = [
-        {"conversation": "climbing", "id": "c1", "time": "2025-04-02T19:00:00", "speaker": "Ana",
-         "text": "Shall we try the new bouldering gym in Matosinhos on Saturday?"},
-        {"conversation": "climbing", "id": "c2", "time": "2025-04-02T19:05:00", "speaker": "Maya",
-         "text": "Yes! I'll bring my new La Sportiva shoes.", "caption": "a pair of climbing shoes"},
+        {
+            "conversation": "climbing",
+            "id": "c1",
+            "time": "2025-04-02T19:00:00",
+            "speaker": "Ana",
+            "text": "Shall we try the new bouldering gym in Matosinhos on Saturday?",
+        },
+        {
+            "conversation": "climbing",
+            "id": "c2",
+            "time": "2025-04-02T19:05:00",
+            "speaker": "Maya",
+            "text": "Yes! I'll bring my new La Sportiva shoes.",
+            "caption": "a pair of climbing shoes",
+        },
     ]
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
 
@@ -84,8 +104,9 @@ def write_history(path: Path) -> None:
         """
     )
     t = 13385000000000000  # WebKit microseconds
-    db.execute("INSERT INTO urls VALUES (1, 'https://www.example.com/trail-boots', 'Merrell trail boots', 1, 1, ?, 0)",
-               (t,))
+    db.execute(
+        "INSERT INTO urls VALUES (1, 'https://www.example.com/trail-boots', 'Merrell trail boots', 1, 1, ?, 0)", (t,)
+    )
     db.execute("INSERT INTO visits VALUES (1, 1, ?, 0, 1, 0, 0)", (t,))
     db.commit()
     db.close()

@@ -22,8 +22,15 @@ def test_every_format_is_detected_and_ingested(vault: knowme.Vault, tmp_path: Pa
     assert report.added == {"email": 2, "event": 1, "contact": 1, "note": 2, "chat_message": 2, "web_visit": 1}
     assert len(report.problems) == 1 and "inbox.mbox" in report.problems[0].where  # the garbage message
     refs = {h.ref for kind in paths for h in vault.search("a", k=50, kinds=[kind])}
-    assert {"mail:offsite-1@example.org", "cal:dentist-42@example.org", "vcf:lena-1", "note:Daily/2025-05-01.md",
-            "note:Anniversary.md", "chat:c2", "web:https://www.example.com/trail-boots"} <= refs
+    assert {
+        "mail:offsite-1@example.org",
+        "cal:dentist-42@example.org",
+        "vcf:lena-1",
+        "note:Daily/2025-05-01.md",
+        "note:Anniversary.md",
+        "chat:c2",
+        "web:https://www.example.com/trail-boots",
+    } <= refs
 
 
 def test_reingest_is_a_no_op_and_a_change_is_an_update(vault: knowme.Vault, tmp_path: Path) -> None:
@@ -48,8 +55,9 @@ def test_bad_paths_are_reported_and_good_ones_still_go_in(vault: knowme.Vault, t
     write_mbox(tmp_path / "good.mbox", garbage=False)
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
     (tmp_path / "broken.ics").write_text("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:half", encoding="utf-8")
-    report = vault.ingest([tmp_path / "good.mbox", tmp_path / "photo.jpg", tmp_path / "missing.vcf",
-                           tmp_path / "broken.ics"])
+    report = vault.ingest(
+        [tmp_path / "good.mbox", tmp_path / "photo.jpg", tmp_path / "missing.vcf", tmp_path / "broken.ics"]
+    )
     assert report.added == {"email": 2}
     reasons = {Path(p.where).name: p.reason for p in report.skipped_paths}
     assert "unrecognised" in reasons["photo.jpg"] and "no such file" in reasons["missing.vcf"]
@@ -96,8 +104,12 @@ def test_killed_ingest_leaves_a_consistent_vault(home: Path, tmp_path: Path) -> 
         q = store._q  # type: ignore[attr-defined]
         chunks = q("SELECT count(*) FROM chunks").fetchone()[0]
         assert q("SELECT count(*) FROM chunks_vec").fetchone()[0] == chunks
-        assert q("SELECT count(*) FROM records r WHERE NOT EXISTS "
-                 "(SELECT 1 FROM chunks c WHERE c.record_id = r.id)").fetchone()[0] == 0
+        assert (
+            q(
+                "SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.record_id = r.id)"
+            ).fetchone()[0]
+            == 0
+        )
         report = v.ingest(big)
         assert sum(report.unchanged.values()) == partial
         assert sum(store.counts().values()) == 1500

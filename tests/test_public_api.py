@@ -18,9 +18,25 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_exported_members() -> None:
     assert sorted(knowme.__all__) == sorted(
         [
-            "Answer", "BackendError", "ConfigError", "Hit", "IngestError", "IngestReport", "ItemProblem",
-            "KnowmeError", "ParseError", "PassphraseMissing", "Record", "Vault", "VaultCorrupt", "VaultError",
-            "VaultExists", "VaultNotFound", "WrongPassphrase", "__version__", "open",
+            "Answer",
+            "BackendError",
+            "ConfigError",
+            "Hit",
+            "IngestError",
+            "IngestReport",
+            "ItemProblem",
+            "KnowmeError",
+            "ParseError",
+            "PassphraseMissing",
+            "Record",
+            "Vault",
+            "VaultCorrupt",
+            "VaultError",
+            "VaultExists",
+            "VaultNotFound",
+            "WrongPassphrase",
+            "__version__",
+            "open",
         ]
     )
     for name in knowme.__all__:

@@ -43,8 +43,12 @@ def detect(paths: list[Path]) -> tuple[list[Connector], list[ItemProblem]]:
         if path.is_file():
             cls, score = _best(path, classes)
             if cls is None or score < LIKELY:
-                skipped.append(ItemProblem(str(path), "unrecognised format (not email, calendar, contacts, "
-                                                      "notes, chats or browser history)"))
+                skipped.append(
+                    ItemProblem(
+                        str(path),
+                        "unrecognised format (not email, calendar, contacts, notes, chats or browser history)",
+                    )
+                )
             else:
                 found.append(cls(path))
             continue
@@ -60,9 +64,9 @@ def detect(paths: list[Path]) -> tuple[list[Connector], list[ItemProblem]]:
     return found, skipped
 
 
-def _walk(root: Path, classes: list[type[Connector]], dir_classes: list[type[Connector]]) -> tuple[
-    list[Connector], list[ItemProblem]
-]:
+def _walk(
+    root: Path, classes: list[type[Connector]], dir_classes: list[type[Connector]]
+) -> tuple[list[Connector], list[ItemProblem]]:
     found: list[Connector] = []
     skipped: list[ItemProblem] = []
     has_notes = False

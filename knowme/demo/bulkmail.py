@@ -167,7 +167,7 @@ class _Policy(Compat32):
     def _fold(self, name: str, value: object, sanitize: bool) -> str:
         if isinstance(value, str) and value.isascii() and len(name) + len(value) + 2 <= 78:
             return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)  # type: ignore[misc]
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]  # private in typeshed
 
 
 POLICY = _Policy()
@@ -214,10 +214,8 @@ class _Writer:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"knowme-bulk-mail:{seed}")
         rng = self.rng
-        self.people = [(f"{rng.choice(FIRST)} {rng.choice(LAST)}", "") for _ in range(80)]
-        self.people = [
-            (name, f"{self._local(name)}{n}@{rng.choice(DOMAINS)}") for n, (name, _) in enumerate(self.people)
-        ]
+        names = [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(80)]
+        self.people = [(name, f"{self._local(name)}{n}@{rng.choice(DOMAINS)}") for n, name in enumerate(names)]
         self.me = ("Sofia Almeida", "sofia.almeida@mailbox.example")
         self.start = datetime(2025, 1, 2, 8, 0, tzinfo=UTC)
         self.seed = seed

@@ -3,8 +3,10 @@
 The calendar carries a literal VTIMEZONE for Europe/Lisbon (WET/WEST rules) and, because one event
 happens in Berlin, one for Europe/Berlin. It has timed events in local time (TZID), flights in UTC
 (``Z`` times, as airline invites send them), all-day events (VALUE=DATE, exclusive DTEND) for holidays,
-trips and birthdays (yearly RRULE from the birth date), and weekly recurring meetings with RRULE,
-UNTIL and EXDATE (holidays, the offsite, vacations), some with ORGANIZER, ATTENDEE and VALARM.
+trips and birthdays (yearly RRULE from this year's birthday, so a reader expanding the series does not
+produce decades of past occurrences; the birth date is in the description), and weekly recurring
+meetings with RRULE, UNTIL and EXDATE (holidays, the offsite, vacations), some with ORGANIZER,
+ATTENDEE and VALARM.
 Holidays follow Portugal's calendar for the given year (movable feasts from Easter).
 """
 
@@ -103,7 +105,9 @@ def recurring(s: Story) -> list[Ev]:
     end = date(y, 12, 19)
     off = {s.offsite, s.offsite + timedelta(days=1), s.move_day - timedelta(days=1)}
     vacation = {date(y, 8, 18) + timedelta(days=n) for n in range(12)}
-    standup_skips = sorted(d for d in holidays | off | vacation if d.weekday() < 5 and first_monday <= d <= end)
+    standup_skips = sorted(
+        d for d in holidays | off | vacation if d.weekday() in (0, 2, 4) and first_monday <= d <= end
+    )
     thursdays = _weekly(first_monday, 3, end)
     one_on_one_skips = [d for d in thursdays if d in holidays | off | vacation or d == s.berlin + timedelta(days=1)]
     tuesdays = _weekly(first_monday, 1, date(y, 7, 1))
@@ -117,10 +121,10 @@ def recurring(s: Story) -> list[Ev]:
             at_time(first_monday, 9, 45),
             at_time(first_monday, 10, 0),
             "Google Meet",
-            "Daily standup of the payments platform team.",
+            "Standup of the payments platform team (Monday, Wednesday, Friday).",
             "tom",
             team,
-            {"freq": "weekly", "byday": ["mo", "tu", "we", "th", "fr"], "until": until},
+            {"freq": "weekly", "byday": ["mo", "we", "fr"], "until": until},
             [at_time(d, 9, 45) for d in standup_skips],
             ("Work",),
         ),
@@ -564,12 +568,13 @@ def birthdays(s: Story) -> list[Ev]:
         if person.birthday is None:
             continue
         b = person.birthday
+        first = b.replace(year=s.year)  # the series starts this year, not at birth: no decades of past occurrences
         out.append(
             Ev(
                 f"bday-{key}",
                 f"{person.name}'s birthday",
-                b,
-                b + timedelta(days=1),
+                first,
+                first + timedelta(days=1),
                 description=f"Born {b.isoformat()}.",
                 rrule={"freq": "yearly"},
                 categories=("Birthday",),

@@ -170,6 +170,12 @@ MIGUEL_FILLER: tuple[tuple[str, str], ...] = (
     ("miguel", "Ok"),
     ("me", "Can you pick up the laundry?"),
     ("miguel", "Done ✅"),
+    ("miguel", "Traffic on the bridge, 30 min"),
+    ("me", "Do we have eggs?"),
+    ("miguel", "Yes, a dozen"),
+    ("me", "Call you after the standup"),
+    ("miguel", "The plants need water"),
+    ("me", "Booked the haircut"),
 )
 GROUP_FILLER: tuple[tuple[str, str], ...] = (
     ("rui", "Anyone up for a walk on Sunday?"),
@@ -194,6 +200,10 @@ GROUP_FILLER: tuple[tuple[str, str], ...] = (
     ("rui", "👍"),
     ("ines", "Physio tip of the week: stretch your calves"),
     ("me", "Saved for later"),
+    ("lena", "Who's coming to the design meetup?"),
+    ("rui", "Trail running on Saturday, 10 km, easy pace"),
+    ("ines", "My car fits four, just saying"),
+    ("me", "Podcast recommendation: the one about cartography"),
 )
 FAMILY_FILLER: tuple[tuple[str, str], ...] = (
     ("helena", "Já chegaram?"),
@@ -218,6 +228,10 @@ FAMILY_FILLER: tuple[tuple[str, str], ...] = (
     ("helena", "Boa noite"),
     ("pedro", "🙌"),
     ("me", "Ligo amanhã"),
+    ("helena", "Fiz sopa de legumes"),
+    ("pedro", "Alguém viu o jogo?"),
+    ("me", "Saudades vossas ❤️"),
+    ("helena", "Cuidado com a chuva"),
 )
 
 POSTGRES_ANSWER = (

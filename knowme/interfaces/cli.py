@@ -115,10 +115,9 @@ def init(
     keyring: Annotated[bool, typer.Option("--keyring", help="Also keep the passphrase in the OS keyring.")] = False,
 ) -> None:
     """Create a new encrypted vault (asks for a passphrase unless KNOWME_PASSPHRASE is set)."""
+    import knowme.config
     from knowme.store.keys import keyring_set, resolve_passphrase
     from knowme.vault import create
-
-    import knowme.config
 
     folder = knowme.config.user_dir(home)
     passphrase = resolve_passphrase(folder, None, creating=True)
@@ -170,8 +169,9 @@ def search(
         out.print("No results.")
     for i, hit in enumerate(hits, 1):
         when = hit.timestamp.strftime("%Y-%m-%d") if hit.timestamp else "undated"
-        out.print(f"[bold]{i}. {hit.title or hit.ref}[/bold]  [dim]{hit.kind} · {when} · {hit.ref}[/dim]",
-                  highlight=False)
+        out.print(
+            f"[bold]{i}. {hit.title or hit.ref}[/bold]  [dim]{hit.kind} · {when} · {hit.ref}[/dim]", highlight=False
+        )
         snippet = " ".join(hit.text.split())
         out.print(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}", markup=False, highlight=False)
 
@@ -228,7 +228,9 @@ def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 def demo(
     home: HomeOpt = None,
     backend: Annotated[str, typer.Option("--backend", help="Model for the answers.")] = "embedded",
-    keep: Annotated[bool, typer.Option("--keep", help="Keep an existing demo vault instead of starting fresh.")] = False,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep an existing demo vault instead of starting fresh.")
+    ] = False,
 ) -> None:
     """Generate a sample life, ingest it into a fresh encrypted vault, and answer questions about it (offline)."""
     from knowme.demo.run import run_demo

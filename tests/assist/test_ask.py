@@ -24,8 +24,15 @@ def filled(vault: knowme.Vault, tmp_path: Path) -> knowme.Vault:
 
 
 def _hit(i: int, text: str) -> Hit:
-    return Hit(ref=f"note:{i}.md", text=text, source="notes:/x", kind="note",
-               timestamp=datetime(2025, 1, i, tzinfo=UTC), score=1.0 / i, title=f"Note {i}")
+    return Hit(
+        ref=f"note:{i}.md",
+        text=text,
+        source="notes:/x",
+        kind="note",
+        timestamp=datetime(2025, 1, i, tzinfo=UTC),
+        score=1.0 / i,
+        title=f"Note {i}",
+    )
 
 
 def test_answer_cites_the_item_it_comes_from(filled: knowme.Vault) -> None:

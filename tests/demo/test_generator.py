@@ -45,7 +45,7 @@ def read_mbox(path: Path) -> list[EmailMessage]:
     box = mailbox.mbox(path, create=False)
     try:
         parser = BytesParser(policy=policy.default)
-        return [parser.parsebytes(box.get_bytes(key)) for key in box.keys()]  # type: ignore[misc]
+        return [parser.parsebytes(box.get_bytes(key)) for key in box.iterkeys()]
     finally:
         box.close()
 
@@ -230,13 +230,13 @@ def test_calendar_parses_with_timezone_recurrence_and_all_day_events(life: tuple
 def test_weekly_standup_skips_its_exdates(life: tuple[Path, LifeManifest]) -> None:
     root, _ = life
     cal = read_calendar(root)
-    offsite = date(2025, 2, 20)  # a Thursday: the standup is excluded on both offsite days
+    offsite = date(2025, 2, 21)  # the offsite's Friday: the Monday-Wednesday-Friday standup is excluded
     week = recurring_ical_events.of(cal).between(datetime(2025, 2, 17, tzinfo=UTC), datetime(2025, 2, 24, tzinfo=UTC))
     standups = sorted(e.decoded("DTSTART") for e in week if str(e["SUMMARY"]) == "Team standup")
-    assert [d.date() for d in standups] == [date(2025, 2, 17), date(2025, 2, 18), date(2025, 2, 19)]
+    assert [d.date() for d in standups] == [date(2025, 2, 17), date(2025, 2, 19)]
     assert offsite not in {d.date() for d in standups}
     assert standups[0].tzinfo is not None and standups[0].utcoffset() == timedelta(0)
-    summer = recurring_ical_events.of(cal).at((2025, 7, 7))
+    summer = recurring_ical_events.of(cal).at((2025, 7, 7))  # a Monday
     standup = next(e for e in summer if str(e["SUMMARY"]) == "Team standup")
     assert standup.decoded("DTSTART").utcoffset() == timedelta(hours=1)  # WEST in summer
 
@@ -432,15 +432,16 @@ def resolve(root: Path, ref: str) -> str:
     raise KeyError(ref)
 
 
-FACTS = {  # a distinctive word of the question -> text every expected item must contain
-    "Lena": ("04", "23"),
-    "Tom": ("latency budget slides",),
-    "restaurant": ("Taberna Flor de Sal",),
-    "dentist": ("Dentist", "20250617T153000"),
-    "boots": ("Montanha Trek GTX Mid", "Hiking Boots"),
-    "truck": ("08:00",),
-    "address": ("Rua do Bonfim 214, 3.º Esq.",),
-    "Postgres": ("work_mem", "64MB"),
+#: a distinctive word of the question -> facts every expected item must state (any one spelling of each)
+FACTS: dict[str, list[tuple[str, ...]]] = {
+    "Lena": [("1991-04-23", "19910423")],
+    "Tom": [("latency budget slides",), ("offsite",)],
+    "restaurant": [("Taberna Flor de Sal",), ("20:30", "T203000")],
+    "dentist": [("Dentist",), ("20250617T153000",), ("Carla Menezes",)],
+    "boots": [("Montanha Trek GTX Mid",), ("Hiking Boots",)],
+    "truck": [("truck",), ("08:00",), ("Rua dos Remédios 41",)],
+    "address": [("Rua do Bonfim 214, 3.º Esq.",)],
+    "Postgres": [("work_mem",), ("64MB",)],
 }
 
 
@@ -452,8 +453,8 @@ def test_every_expected_ref_exists_and_holds_the_answer(life: tuple[Path, LifeMa
         covered.add(key)
         for ref in q.expected_refs:
             text = resolve(root, ref)
-            for fact in FACTS[key]:
-                assert fact in text, (q.question, ref, fact)
+            for spellings in FACTS[key]:
+                assert any(fact in text for fact in spellings), (q.question, ref, spellings)
     assert covered == set(FACTS)
 
 

@@ -10,15 +10,26 @@ from knowme.models import Record, Section
 
 
 def _rec(text: str = "", sections: tuple[Section, ...] = (), kind: str = "note", author: str | None = None) -> Record:
-    return Record(source="t:/x", kind=kind, native_id="1", ref="note:1", text=text, title="Trip",
-                  sections=sections, author=author, timestamp=datetime(2025, 1, 1, tzinfo=UTC))
+    return Record(
+        source="t:/x",
+        kind=kind,
+        native_id="1",
+        ref="note:1",
+        text=text,
+        title="Trip",
+        sections=sections,
+        author=author,
+        timestamp=datetime(2025, 1, 1, tzinfo=UTC),
+    )
 
 
 def test_sections_are_never_crossed_and_anchor_the_chunks() -> None:
     rec = _rec(sections=(Section("Trip > Flights", "Flight TP123 at 9:40."), Section("Trip > Hotel", "Hotel Infante.")))
     chunks = chunk_record(rec)
-    assert [(c.anchor, c.text) for c in chunks] == [("Trip > Flights", "Flight TP123 at 9:40."),
-                                                   ("Trip > Hotel", "Hotel Infante.")]
+    assert [(c.anchor, c.text) for c in chunks] == [
+        ("Trip > Flights", "Flight TP123 at 9:40."),
+        ("Trip > Hotel", "Hotel Infante."),
+    ]
     assert chunks[0].index_text.startswith("Trip | Trip > Flights ")
 
 

@@ -46,8 +46,10 @@ def test_as_of_ignores_later_items_but_keeps_undated(filled: knowme.Vault) -> No
     assert "cal:dentist-42@example.org" not in refs  # 12 March
     assert "mail:offsite-1@example.org" not in refs  # 3 March
     assert "vcf:lena-1" in refs  # contacts have no date
-    assert all(h.timestamp is None or h.timestamp.date().isoformat() <= "2025-02-28"
-               for h in filled.search("anything at all", k=50, as_of="2025-02-28"))
+    assert all(
+        h.timestamp is None or h.timestamp.date().isoformat() <= "2025-02-28"
+        for h in filled.search("anything at all", k=50, as_of="2025-02-28")
+    )
 
 
 def test_kind_source_and_range_filters(filled: knowme.Vault) -> None:

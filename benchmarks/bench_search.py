@@ -1,0 +1,148 @@
+"""Search latency and memory at 10,000 and 100,000 chunks.
+
+    python benchmarks/bench_search.py [--sizes 10000 100000] [--queries 100] [--json PATH]
+
+Building a vault: mail from the benchmark generator is parsed and chunked by the real connector and chunker, and a
+pool of up to 12,000 distinct chunks is embedded by the real model. Larger vaults reuse pool chunks under new ids
+(each with its own number appended to the text and a little noise added to its vector), so that building 100,000
+chunks does not take an hour of embedding; the index structures and their sizes are the real ones. Then a separate
+process opens the vault, loads the model, and times hybrid, BM25-only and dense-only searches (query embedding
+included, model already loaded); its peak resident memory is the figure for "a search process".
+Targets on a 2-core machine: hybrid p95 under 100 ms at 100,000 chunks; search process under 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PASSPHRASE = "benchmark passphrase"
+POOL = 12_000
+
+
+def build(home: Path, size: int, mbox: Path) -> dict[str, float]:
+    import knowme
+    from knowme.connectors.email import MboxConnector
+    from knowme.extract.chunking import chunk_record
+
+    started = time.perf_counter()
+    pool: list[tuple[knowme.Record, list]] = []
+    for item in MboxConnector(mbox).iter_records():
+        if isinstance(item, knowme.Record):
+            pool.append((item, chunk_record(item)))
+        if sum(len(c) for _, c in pool) >= min(size, POOL):
+            break
+    with knowme.open(home, PASSPHRASE) as vault:
+        texts = [c.index_text for _, chunks in pool for c in chunks]
+        vectors = vault.embedder.embed(texts)
+        embed_s = time.perf_counter() - started
+        rng = np.random.default_rng(0)
+        written, copy, offset_of = 0, 0, []
+        offset = 0
+        for _, chunks in pool:
+            offset_of.append(offset)
+            offset += len(chunks)
+        while written < size:
+            with vault.store.transaction():
+                for (record, chunks), offset in zip(pool, offset_of, strict=True):
+                    if written >= size:
+                        break
+                    if copy == 0:
+                        rec, vecs = record, vectors[offset : offset + len(chunks)]
+                    else:
+                        rec = replace(record, native_id=f"{record.native_id}#{copy}", text=f"{record.text} #{copy}")
+                        vecs = vectors[offset : offset + len(chunks)] + rng.normal(0, 0.02, (len(chunks), 384))
+                        vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+                    new_chunks = [
+                        replace(c, record_id=rec.id, text=f"{c.text} #{copy}" if copy else c.text) for c in chunks
+                    ]
+                    vault.store.upsert_record(rec, new_chunks, vecs)
+                    written += len(chunks)
+            copy += 1
+        chunks_total = vault.store.chunk_count()
+    return {
+        "chunks": chunks_total,
+        "embedded": len(texts),
+        "embed_s": round(embed_s, 1),
+        "build_s": round(time.perf_counter() - started, 1),
+        "vault_mb": round((home / "vault.db").stat().st_size / 1e6, 1),
+    }
+
+
+MEASURE = r"""
+import json, resource, statistics, sys, time
+import knowme
+home, queries, passphrase = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+out = {}
+with knowme.open(home, passphrase) as vault:
+    vault.search("warm up", k=10)
+    for preset in ("hybrid", "bm25", "dense"):
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            vault.search(q, k=10, preset=preset)
+            times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        out[preset] = {"p50_ms": round(statistics.median(times), 1),
+                       "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+                       "max_ms": round(times[-1], 1)}
+out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+print(json.dumps(out))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    from knowme.demo.generator import write_mbox
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="knowme-bench-") as tmp:
+        root = Path(tmp)
+        mbox = root / "pool.mbox"
+        write_mbox(mbox, 12_000, seed=2)
+        import mailbox
+
+        subjects = [str(m["subject"] or "") for _, m in zip(range(args.queries * 3), mailbox.mbox(mbox), strict=False)]
+        queries = [s for s in subjects if s][: args.queries]
+        queries = [q if i % 2 else f"what did they say about {q.lower()}" for i, q in enumerate(queries)]
+        for size in args.sizes:
+            home = root / f"vault-{size}"
+            built = build(home, size, mbox)
+            proc = subprocess.run(
+                [sys.executable, "-c", MEASURE, str(home), json.dumps(queries), PASSPHRASE],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            measured = json.loads(proc.stdout.strip().splitlines()[-1])
+            results.append({"size": size, **built, **measured})
+    for r in results:
+        print(
+            f"chunks={r['chunks']:>7}  vault={r['vault_mb']:>7} MB  built in {r['build_s']} s "
+            f"({r['embedded']} embedded in {r['embed_s']} s)"
+        )
+        for preset in ("hybrid", "bm25", "dense"):
+            m = r[preset]
+            print(f"    {preset:<7} p50 {m['p50_ms']:>6} ms   p95 {m['p95_ms']:>6} ms   max {m['max_ms']:>6} ms")
+        print(f"    search process peak RSS {r['peak_rss_mb']} MB")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
