@@ -8,9 +8,13 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import knowme
+from knowme.connectors.base import Connector, Cursor
+from knowme.ingest import ingest_connector
+from knowme.models import ItemProblem, Record
 from knowme.store.sqlcipher import VAULT_FILE
 from tests.conftest import PASSPHRASE
 from tests.samples import write_life, write_mbox
@@ -113,3 +117,25 @@ def test_killed_ingest_leaves_a_consistent_vault(home: Path, tmp_path: Path) -> 
         report = v.ingest(big)
         assert sum(report.unchanged.values()) == partial
         assert sum(store.counts().values()) == 1500
+
+
+class _Breaks(Connector):
+    """A connector that reads three items and then hits a bug."""
+
+    name = "breaks"
+
+    def iter_records(self, cursor: Cursor | None = None) -> Iterator[Record | ItemProblem]:
+        for i in range(3):
+            yield Record(source=self.source, kind="note", native_id=str(i), ref=f"note:{i}", text=f"item {i}")
+        yield self.problem("item 3", "unreadable")
+        raise RuntimeError("parser bug")
+
+
+def test_a_failing_connector_keeps_what_it_read(vault: knowme.Vault, tmp_path: Path) -> None:
+    report = ingest_connector(vault.store, vault.embedder, _Breaks(tmp_path))
+    assert report.added == {"note": 3}
+    assert [p.reason for p in report.problems] == [
+        "unreadable",
+        "reading stopped after 4 items: RuntimeError: parser bug",
+    ]
+    assert vault.store.counts() == {"note": 3}

@@ -68,11 +68,12 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
         console.rule("What knowme learned")
         people: Counter[str] = Counter()
         stamps = []
+        owner = {manifest.owner_name.lower(), manifest.owner_email.lower(), *(a.lower() for a in manifest.owner_aliases)}
         for record in vault.store.iter_records():
             if record.timestamp:
                 stamps.append(record.timestamp)
-            for person in {record.author, *record.participants} - {None, "me"}:
-                if manifest.owner_email.lower() not in str(person).lower():
+            for person in {record.author, *record.participants} - {None, "me", "ChatGPT"}:
+                if not any(mark in str(person).lower() for mark in owner):
                     people[str(person)] += 1
         stats = vault.stats()
         console.print(

@@ -30,10 +30,13 @@ class Embedder(ABC):
         """Return a ``(len(texts), dim)`` float32 array of unit-length rows."""
 
     def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [self.embed_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.vstack(parts).astype(np.float32, copy=False)
+        """Embed any number of texts in batches of similar length (less padding), in the original order."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            out[idx] = self.embed_batch([texts[i] for i in idx])
+        return out
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_batch([text])[0]
