@@ -90,6 +90,8 @@ def answer(
     today: datetime | None = None,
     options: CompletionOptions | None = None,
 ) -> Answer:
+    if backend.context_tokens is not None:
+        budget = min(budget, backend.context_tokens)
     pack = build_context(hits, budget)
     if not pack.passages:
         return Answer(

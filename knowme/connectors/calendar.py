@@ -45,6 +45,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
+from knowme.connectors._text import decode_folded
 from knowme.connectors.base import LIKELY, MAYBE, NO, SURE, Connector, Cursor, aware
 from knowme.errors import IngestError
 from knowme.models import ItemProblem, Record, stable_hash
@@ -238,7 +239,7 @@ class CalendarConnector(Connector):
             raw = self.path.read_bytes()
         except OSError as exc:
             raise IngestError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
-        return _decode(raw)
+        return decode_folded(raw)
 
     def _parse_whole(self, text: str, scan: _Scan) -> list[_Item] | None:
         """Parse a well-formed file in one go; ``None`` if icalendar refuses it (the block fallback takes over)."""
@@ -765,18 +766,6 @@ def _describe(
     if description:
         text += "\n\n" + description.replace("\r\n", "\n")
     return text
-
-
-def _decode(raw: bytes) -> str:
-    """UTF-8 (BOM dropped); if a fold split a multi-byte character, UTF-8 after unfolding; else Windows-1252."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return re.sub(rb"\r?\n[ \t]", b"", raw).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
 
 
 @hookimpl

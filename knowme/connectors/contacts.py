@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 from dateutil import parser as date_parser
 from vobject.base import ContentLine, VObjectError, textLineToContentLine
 
+from knowme.connectors._text import decode_folded
 from knowme.connectors.base import LIKELY, MAYBE, NO, SURE, Connector, Cursor, aware
 from knowme.errors import IngestError
 from knowme.models import ItemProblem, Record, stable_hash
@@ -246,7 +247,7 @@ class ContactsConnector(Connector):
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             text = raw.decode("utf-16", errors="replace")
         else:
-            text = _decode(raw)
+            text = decode_folded(raw)
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
     def _parse(self, block: _Block) -> _Card:
@@ -637,18 +638,6 @@ def _summary(
     if note:
         text += f" Note: {note}"
     return text
-
-
-def _decode(raw: bytes) -> str:
-    """UTF-8 (BOM dropped); if a fold split a multi-byte character, UTF-8 after unfolding; else Windows-1252."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return re.sub(rb"\r?\n[ \t]", b"", raw).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
 
 
 @hookimpl

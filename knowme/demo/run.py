@@ -68,7 +68,8 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
         console.rule("What knowme learned")
         people: Counter[str] = Counter()
         stamps = []
-        owner = {manifest.owner_name.lower(), manifest.owner_email.lower(), *(a.lower() for a in manifest.owner_aliases)}
+        owner = {manifest.owner_name.lower(), manifest.owner_email.lower()}
+        owner.update(alias.lower() for alias in manifest.owner_aliases)
         for record in vault.store.iter_records():
             if record.timestamp:
                 stamps.append(record.timestamp)

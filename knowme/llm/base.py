@@ -35,6 +35,8 @@ class ChatBackend(ABC):
     """Base class of every chat backend. Subclasses set :attr:`name` and implement :meth:`complete`."""
 
     name: ClassVar[str]
+    #: The most context (in tokens) this model phrases well; ``ask`` packs no more than this. None: no limit.
+    context_tokens: ClassVar[int | None] = None
 
     @abstractmethod
     def complete(self, messages: Sequence[Message], options: CompletionOptions | None = None) -> str:

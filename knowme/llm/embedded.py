@@ -76,6 +76,8 @@ class EmbeddedBackend(ChatBackend):
     """Runs a local GGUF chat model with llama.cpp; the default backend, needs no setup."""
 
     name = "embedded"
+    # SmolLM2-135M loses the thread in long contexts: a few well-chosen passages phrase better than many.
+    context_tokens = 450
 
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings

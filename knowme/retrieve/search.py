@@ -7,7 +7,9 @@ chunks, and a chunk's fused score is ``sum(1 / (rrf_k + rank))`` over the lists 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 from knowme.models import Hit
 from knowme.retrieve.embedders import Embedder
@@ -30,6 +32,11 @@ HYBRID = SearchPreset("hybrid")
 BM25_ONLY = SearchPreset("bm25", use_dense=False)
 DENSE_ONLY = SearchPreset("dense", use_bm25=False)
 PRESETS = {p.name: p for p in (HYBRID, BM25_ONLY, DENSE_ONLY)}
+
+
+@cache
+def _embedder_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowme-query")
 
 
 def rrf(rankings: Sequence[Sequence[int]], rrf_k: int) -> dict[int, float]:
@@ -70,10 +77,12 @@ def search(
         return []
     depth = max(preset.depth, 3 * k)
     rankings: list[list[int]] = []
+    # The query is embedded on another thread while the full-text index is read: both release the GIL.
+    vector = _embedder_pool().submit(embedder.embed_query, query) if preset.use_dense else None
     if preset.use_bm25:
         rankings.append([cid for cid, _ in store.fts_search(query_terms(query), depth, filters)])
-    if preset.use_dense:
-        rankings.append([cid for cid, _ in store.vector_search(embedder.embed_query(query), depth, filters)])
+    if vector is not None:
+        rankings.append([cid for cid, _ in store.vector_search(vector.result(), depth, filters)])
     fused = rrf(rankings, preset.rrf_k)
     ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
     chunks = store.load_chunks(ordered[: depth * 2])

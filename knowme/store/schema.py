@@ -61,7 +61,10 @@ def m001_records_and_chunks(conn: Any, dim: int) -> None:
             ordinal INTEGER NOT NULL,
             anchor TEXT NOT NULL,
             text TEXT NOT NULL,
-            index_text TEXT NOT NULL
+            index_text TEXT NOT NULL,
+            kind TEXT NOT NULL,            -- the record's kind, time and source, repeated so that filtered
+            ts REAL NOT NULL,              -- full-text queries need one lookup per match, not two
+            source TEXT NOT NULL
         );
         CREATE INDEX chunks_record ON chunks(record_id);
 
@@ -69,6 +72,7 @@ def m001_records_and_chunks(conn: Any, dim: int) -> None:
             index_text, content='chunks', content_rowid='id',
             tokenize='porter unicode61 remove_diacritics 2'
         );
+        CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab(chunks_fts, 'row');
         CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
             INSERT INTO chunks_fts(rowid, index_text) VALUES (new.id, new.index_text);
         END;

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from knowme.errors import VaultCorrupt, WrongPassphrase
 from knowme.models import Chunk, Record, Section
 from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk
 from knowme.store.schema import MIGRATIONS
+from knowme.store.vectors import VectorMatrix
 
 VAULT_FILE = "vault.db"
 BACKUP_DIR = "backups"
@@ -33,8 +35,36 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("porter")
+
+
+def _stem(term: str) -> str:
+    """The stem FTS5's porter tokenizer stores for ``term`` (both are the original Porter algorithm)."""
+    return str(_stemmer().stemWord(term))
+
+
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
+
+
+class _Rows(list[Any]):
+    """Fetched rows, with the two cursor methods callers use."""
+
+    def fetchone(self) -> Any:
+        return self[0] if self else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+
+#: Above this many chunks, full-text queries drop terms found in more than ``COMMON_TERM_SHARE`` of them: such terms
+#: weigh almost nothing in BM25 (idf < 2.4) but make the query score most of the index.
+LARGE_INDEX = 20_000
+COMMON_TERM_SHARE = 0.1
 
 
 class SQLCipherStore(Store):
@@ -45,6 +75,7 @@ class SQLCipherStore(Store):
         self.dim = dim
         self._lock = threading.RLock()
         self._depth = 0
+        self._matrix: VectorMatrix | None = None
         conn = sqlite.connect(str(path), check_same_thread=False, isolation_level=None)
         try:
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
@@ -109,10 +140,11 @@ class SQLCipherStore(Store):
             finally:
                 self._depth = 0
 
-    def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+    def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> _Rows:
+        """Run a statement and fetch every row while holding the lock (the connection is shared by threads)."""
         with self._lock:
             try:
-                return self._conn.execute(sql, params)
+                return _Rows(self._conn.execute(sql, params).fetchall())
             except sqlite.DatabaseError as exc:
                 if "malformed" in str(exc) or "not a database" in str(exc):
                     raise VaultCorrupt(f"{self.path} is damaged: {exc}") from exc
@@ -200,13 +232,24 @@ class SQLCipherStore(Store):
             vecs = np.ascontiguousarray(vectors, dtype=np.float32)
             for chunk, vec in zip(chunks, vecs, strict=True):
                 cur = conn.execute(
-                    "INSERT INTO chunks(record_id, ordinal, anchor, text, index_text) VALUES (?, ?, ?, ?, ?)",
-                    (record.id, chunk.ordinal, chunk.anchor, chunk.text, chunk.index_text),
+                    "INSERT INTO chunks(record_id, ordinal, anchor, text, index_text, kind, ts, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        chunk.ordinal,
+                        chunk.anchor,
+                        chunk.text,
+                        chunk.index_text,
+                        record.kind,
+                        ts,
+                        record.source,
+                    ),
                 )
                 conn.execute(
                     "INSERT INTO chunks_vec(chunk_id, embedding, kind, ts) VALUES (?, ?, ?, ?)",
                     (cur.lastrowid, vec.tobytes(), record.kind, ts),
                 )
+            self._bump_vectors()
 
     def delete_records(self, record_ids: Sequence[str]) -> int:
         gone = 0
@@ -214,6 +257,7 @@ class SQLCipherStore(Store):
             for rid in record_ids:
                 self._conn.execute("DELETE FROM chunks WHERE record_id = ?", (rid,))
                 gone += self._conn.execute("DELETE FROM records WHERE id = ?", (rid,)).rowcount
+            self._bump_vectors()
         return gone
 
     _RECORD_COLUMNS = "source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta"
@@ -276,59 +320,74 @@ class SQLCipherStore(Store):
             params.append(filters.until_epoch)
         return (" AND " + " AND ".join(clauses) if clauses else ""), params
 
+    def _common_terms(self, terms: Sequence[str]) -> set[str]:
+        """Terms found in more than COMMON_TERM_SHARE of the chunks, when the index is large."""
+        total = self.chunk_count()
+        if total < LARGE_INDEX or len(terms) < 2:
+            return set()
+        stems = {term: _stem(term) for term in terms}
+        marks = ",".join("?" * len(stems))
+        df = dict(self._q(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(set(stems.values()))))
+        return {term for term, stem in stems.items() if df.get(stem, 0) > COMMON_TERM_SHARE * total}
+
     def fts_search(self, terms: Sequence[str], k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         terms = [t for t in terms if t.strip()]
         if not terms or k <= 0:
             return []
-        match = " OR ".join(_fts_phrase(t) for t in terms)
-        where, params = self._record_filters(filters)
-        rows = self._q(
-            f"""
-            SELECT c.id, bm25(chunks_fts) AS score
-            FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN records r ON r.id = c.record_id
-            WHERE chunks_fts MATCH ? {where}
-            ORDER BY score LIMIT ?
-            """,
-            [match, *params, k],
-        ).fetchall()
+        common = self._common_terms(terms)
+        kept = [t for t in terms if t not in common] or terms
+        match = " OR ".join(_fts_phrase(t) for t in kept)
+        where, params = self._record_filters(filters, alias="c")
+        if where:
+            sql = (
+                "SELECT c.id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+                f"WHERE chunks_fts MATCH ? {where} ORDER BY score LIMIT ?"
+            )
+        else:
+            sql = (
+                "SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts "
+                "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?"
+            )
+        rows = self._q(sql, [match, *params, k])
         return [(int(cid), -float(score)) for cid, score in rows]
+
+    def _bump_vectors(self) -> None:
+        """Tell every reader (this process or another) that the set of vectors changed."""
+        self._conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('vector_generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def _vector_matrix(self) -> VectorMatrix:
+        with self._lock:
+            generation = self.get_meta("vector_generation") or "0"
+            if self._matrix is None or self._matrix.generation != generation:
+                rows = self._q("SELECT chunk_id, embedding, kind, ts FROM chunks_vec").fetchall()
+                self._matrix = VectorMatrix.from_rows(generation, rows, self.dim)
+            return self._matrix
 
     def vector_search(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         if k <= 0:
             return []
-        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-        clauses = ["embedding MATCH ?", "k = ?"]
-        # sqlite-vec filters metadata columns inside the KNN scan; sources need a join afterwards.
-        fetch = k * 4 if filters.sources else k
-        params: list[Any] = [blob, fetch]
-        if len(filters.kinds) == 1:
-            clauses.append("kind = ?")
-            params.append(filters.kinds[0])
-        elif filters.kinds:
-            clauses.append(f"kind IN ({','.join('?' * len(filters.kinds))})")
-            params.extend(filters.kinds)
-        if filters.since is not None:
-            clauses.append("ts >= ?")
-            params.append(filters.since_epoch)
-        if filters.until is not None:
-            clauses.append("ts <= ?")
-            params.append(filters.until_epoch)
-        rows = self._q(
-            f"SELECT chunk_id, distance FROM chunks_vec WHERE {' AND '.join(clauses)} ORDER BY distance", params
-        ).fetchall()
-        hits = [(int(cid), 1.0 - float(dist)) for cid, dist in rows]
-        if filters.sources and hits:
-            where, extra = self._record_filters(SearchFilters(sources=filters.sources))
-            marks = ",".join("?" * len(hits))
-            keep = {
+        matrix = self._vector_matrix()
+        if not filters.sources:
+            return matrix.search(vector, k, filters)
+        # source prefixes are not in the matrix: widen the search, then keep the chunks whose source matches
+        hits = matrix.search(vector, max(k * 20, 200), filters)
+        where, extra = self._record_filters(SearchFilters(sources=filters.sources), alias="c")
+        marks = ",".join("?" * len(hits))
+        keep = (
+            {
                 row[0]
                 for row in self._q(
-                    f"SELECT c.id FROM chunks c JOIN records r ON r.id = c.record_id WHERE c.id IN ({marks}) {where}",
+                    f"SELECT c.id FROM chunks c WHERE c.id IN ({marks}) {where}",
                     [cid for cid, _ in hits] + extra,
                 )
             }
-            hits = [h for h in hits if h[0] in keep][:k]
-        return hits
+            if hits
+            else set()
+        )
+        return [h for h in hits if h[0] in keep][:k]
 
     def load_chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         ids = list(dict.fromkeys(chunk_ids))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def _record(i: int, text: str, **kw: object) -> Record:
 
 def _put(store: SQLCipherStore, record: Record) -> None:
     chunks = chunk_record(record)
-    rng = np.random.default_rng(len(record.text))
+    rng = np.random.default_rng(zlib.crc32(record.text.encode()))
     vecs = rng.normal(size=(len(chunks), store.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     store.upsert_record(record, chunks, vecs)
@@ -233,3 +234,41 @@ def test_records_round_trip_exactly(
     assert back == rec
     assert back is not None and back.content_hash == rec.content_hash
     assert store.content_hashes([rec.id]) == {rec.id: rec.content_hash}
+
+
+def test_in_memory_vectors_match_the_vault_scan_and_follow_other_writers(tmp_path: Path) -> None:
+    key = create_key_file(tmp_path, PASSPHRASE)
+    reader = SQLCipherStore(tmp_path / VAULT_FILE, key, dim=8)
+    writer = SQLCipherStore(tmp_path / VAULT_FILE, key, dim=8)  # e.g. an ingest in another process
+    for i in range(40):
+        _put(writer, _record(i, f"text number {i} " * (i % 5 + 1), kind="note" if i % 3 else "email"))
+    q = np.random.default_rng(1).normal(size=8).astype(np.float32)
+    q /= np.linalg.norm(q)
+    filters = SearchFilters(kinds=("note",), until=datetime(2025, 1, 30, tzinfo=UTC))
+    fast = reader.vector_search(q, 10, filters)
+    blob = q.tobytes()
+    slow = reader._q(  # sqlite-vec's own scan of the encrypted table
+        "SELECT chunk_id, distance FROM chunks_vec WHERE embedding MATCH ? AND k = 10 AND kind = 'note' "
+        "AND ts <= ? ORDER BY distance",
+        (blob, filters.until_epoch),
+    ).fetchall()
+    assert [cid for cid, _ in fast] == [cid for cid, _ in slow]
+    assert np.allclose([s for _, s in fast], [1 - d for _, d in slow], atol=1e-5)
+    gone = writer.get_record(_record(1, "").id)
+    assert gone is not None
+    writer.delete_records([gone.id])
+    assert len(reader.vector_search(q, 50, SearchFilters())) == 39
+    writer.close()
+    reader.close()
+
+
+def test_large_indexes_skip_terms_that_are_everywhere(store: SQLCipherStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(30):
+        _put(store, _record(i, f"weekly meeting notes {i}" + (" about the lighthouse" if i == 7 else "")))
+    assert store._common_terms(["meeting", "lighthouse"]) == set()  # small index: nothing is dropped
+    monkeypatch.setattr("knowme.store.sqlcipher.LARGE_INDEX", 10)
+    assert store._common_terms(["meetings", "lighthouse"]) == {"meetings"}  # matched by its stem
+    hits = store.fts_search(["meeting", "lighthouse"], 5, SearchFilters())
+    assert len(hits) == 1  # only the rare term was searched
+    assert store.load_chunks([hits[0][0]])[hits[0][0]].record_id == _record(7, "").id
+    assert len(store.fts_search(["meeting"], 50, SearchFilters())) == 30  # a lone term is always kept
