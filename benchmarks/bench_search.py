@@ -8,6 +8,8 @@ pool of up to 12,000 distinct chunks is embedded by the real model. Larger vault
 chunks does not take an hour of embedding; the index structures and their sizes are the real ones. Then a separate
 process opens the vault, loads the model, and times hybrid, BM25-only and dense-only searches (query embedding
 included, model already loaded); its peak resident memory is the figure for "a search process".
+The measuring process calls ``Vault.warm_up()`` first, as a long-running service would; the first query after
+opening (which loads the model) is reported separately.
 Targets on a 2-core machine: hybrid p95 under 100 ms at 100,000 chunks; search process under 1.5 GB.
 """
 
@@ -88,9 +90,17 @@ MEASURE = r"""
 import json, resource, statistics, sys, time
 import knowme
 home, queries, passphrase = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+warm, queries = queries[:20], queries[20:]
 out = {}
 with knowme.open(home, passphrase) as vault:
-    vault.search("warm up", k=10)
+    t = time.perf_counter()
+    vault.search("first query after opening the vault", k=10)
+    out["first_query_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    t = time.perf_counter()
+    vault.warm_up()
+    out["warm_up_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    for q in warm:  # other queries: pages decrypted into the cache, as in any running process
+        vault.search(q, k=10)
     for preset in ("hybrid", "bm25", "dense"):
         times = []
         for q in queries:
@@ -123,15 +133,18 @@ def main() -> None:
         import mailbox
 
         subjects = [str(m["subject"] or "") for _, m in zip(range(args.queries * 3), mailbox.mbox(mbox), strict=False)]
-        queries = [s for s in subjects if s][: args.queries]
+        queries = [s for s in subjects if s][: args.queries + 20]
         queries = [q if i % 2 else f"what did they say about {q.lower()}" for i, q in enumerate(queries)]
-        pool, vectors, embed_s = make_pool(mbox)
-        print(f"embedded a pool of {len(vectors)} real chunks in {embed_s:.1f} s", flush=True)
+        pool = None
         for size in args.sizes:
             home = (args.keep or root) / f"vault-{size}"
-            built = (
-                build(home, size, pool, vectors) if not (home / "vault.db").exists() else {"chunks": size, "build_s": 0}
-            )
+            if (home / "vault.db").exists():
+                built: dict[str, float] = {"chunks": size, "build_s": 0.0}
+            else:
+                if pool is None:
+                    pool = make_pool(mbox)
+                    print(f"embedded a pool of {len(pool[1])} real chunks in {pool[2]:.1f} s", flush=True)
+                built = build(home, size, pool[0], pool[1])
             built["vault_mb"] = round((home / "vault.db").stat().st_size / 1e6, 1)
             proc = subprocess.run(
                 [sys.executable, "-c", MEASURE, str(home), json.dumps(queries), PASSPHRASE],
@@ -146,7 +159,10 @@ def main() -> None:
         for preset in ("hybrid", "bm25", "dense"):
             m = r[preset]
             print(f"    {preset:<7} p50 {m['p50_ms']:>6} ms   p95 {m['p95_ms']:>6} ms   max {m['max_ms']:>6} ms")
-        print(f"    search process peak RSS {r['peak_rss_mb']} MB")
+        print(
+            f"    first query after opening {r['first_query_ms']} ms (model load), warm-up {r['warm_up_ms']} ms; "
+            f"search process peak RSS {r['peak_rss_mb']} MB"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

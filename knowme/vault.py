@@ -126,6 +126,11 @@ class Vault:
         preset = SearchPreset(preset.name, preset.use_bm25, preset.use_dense, preset.depth, self.settings.search.rrf_k)
         return search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
 
+    def warm_up(self) -> None:
+        """Load the embedding model and the vector index and prepare them, so later searches are fast."""
+        self.embedder.warm_up()
+        self.search("warm up", k=1)
+
     # -- ask ---------------------------------------------------------------------------------------------------
     @property
     def backend(self) -> ChatBackend:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowme.interfaces.cli import main
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, MemoryKeyring
 from tests.samples import write_life
 
 
@@ -78,3 +78,18 @@ def test_the_installed_command_runs(home: Path) -> None:
     assert proc.returncode == 0 and "ingest" in proc.stdout and "ask" in proc.stdout
     proc = subprocess.run([str(exe), "status"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 3 and proc.stderr.strip().startswith("error:")
+
+
+def test_passphrase_from_the_keyring(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring
+) -> None:
+    code, _, _ = run(capsys, "init", "--keyring")
+    assert code == 0
+    assert memory_keyring.passwords == {("knowme", str(home.resolve())): PASSPHRASE}
+    monkeypatch.delenv("KNOWME_PASSPHRASE")
+    code, out, err = run(capsys, "status", "--json")
+    assert code == 0, err
+    assert json.loads(out)["records"] == {}
+    memory_keyring.passwords.clear()
+    code, _, err = run(capsys, "status")
+    assert code == 4 and "KNOWME_PASSPHRASE" in err

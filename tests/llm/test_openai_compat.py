@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from knowme.config import LLMSettings
@@ -16,6 +15,7 @@ from knowme.llm.base import CompletionOptions, Message
 from knowme.llm.embedded import EmbeddedBackend
 from knowme.llm.openai_compat import OpenAICompatBackend, keyring_user
 from knowme.plugins import chat_backends
+from tests.conftest import MemoryKeyring
 
 from .conftest import FakeOpenAI
 
@@ -25,25 +25,6 @@ QUESTION = [
     Message("system", "You are a helpful assistant. Answer briefly."),
     Message("user", "What is the capital of France?"),
 ]
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring backend that keeps passwords in memory (keyring's own plugin interface)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.passwords.pop((service, username), None)
 
 
 @pytest.fixture
@@ -58,17 +39,6 @@ def backend_for(fake_openai: FakeOpenAI) -> Iterator[Callable[..., OpenAICompatB
     yield make
     for backend in made:
         backend.close()
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    store = MemoryKeyring()
-    keyring.set_keyring(store)
-    try:
-        yield store
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture
