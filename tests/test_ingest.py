@@ -11,10 +11,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlcipher3 import dbapi2 as sqlite
+
 import knowme
 from knowme.connectors.base import Connector, Cursor
 from knowme.ingest import ingest_connector
 from knowme.models import ItemProblem, Record
+from knowme.store.keys import derive_key
 from knowme.store.sqlcipher import VAULT_FILE
 from tests.conftest import PASSPHRASE
 from tests.samples import write_life, write_mbox
@@ -94,17 +97,27 @@ def test_killed_ingest_leaves_a_consistent_vault(home: Path, tmp_path: Path) -> 
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    wal = home / f"{VAULT_FILE}-wal"
+    key = derive_key(home, PASSPHRASE)
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 200_000):
-        time.sleep(0.2)
+    committed = 0
+    while time.monotonic() < deadline and committed == 0:  # a reader sees only committed batches
+        time.sleep(0.3)
+        probe = sqlite.connect(str(home / VAULT_FILE), timeout=5)
+        try:
+            probe.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            committed = probe.execute("SELECT count(*) FROM records").fetchone()[0]
+        except sqlite.OperationalError:  # the schema is still being written
+            committed = 0
+        finally:
+            probe.close()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    proc.stdout.close()
     with knowme.open(home, PASSPHRASE) as v:
         store = v.store
         assert store.integrity_check() == "ok"  # type: ignore[attr-defined]
         partial = sum(store.counts().values())
-        assert 0 < partial < 1500
+        assert committed <= partial < 1500
         q = store._q  # type: ignore[attr-defined]
         chunks = q("SELECT count(*) FROM chunks").fetchone()[0]
         assert q("SELECT count(*) FROM chunks_vec").fetchone()[0] == chunks
