@@ -7,10 +7,8 @@ outright stops only its own source.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from knowme.connectors.base import Connector
@@ -53,49 +51,6 @@ def _flush(store: Store, embedder: Embedder, batch: list[Record], report: Ingest
             report.chunks += len(chunks)
 
 
-class _Failed:
-    """Carries an exception from the reader thread to the ingest loop."""
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-_DONE = object()
-
-
-def _read_ahead(items: Iterator[Record | ItemProblem], depth: int) -> Iterator[Record | ItemProblem | _Failed]:
-    """Iterate ``items`` in a background thread, so parsing overlaps with embedding (which releases the GIL)."""
-    buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        buffer.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as exc:  # handed to the consumer, which decides
-            buffer.put(_Failed(exc))
-        buffer.put(_DONE)
-
-    thread = threading.Thread(target=pump, name="knowme-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is _DONE:
-                return
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-
-
 def ingest_connector(
     store: Store,
     embedder: Embedder,
@@ -109,26 +64,23 @@ def ingest_connector(
     label = f"{connector.name} {connector.path.name}"
     total = connector.estimate()
     batch: list[Record] = []
-    items = _read_ahead(connector.iter_records(store.get_cursor(connector.source)), depth=4 * BATCH)
-    for done, item in enumerate(items, start=1):
-        if isinstance(item, _Failed):
-            exc = item.exc
-            if isinstance(exc, KnowmeError):
-                report.problems.append(ItemProblem(str(connector.path), str(exc)))
-            elif isinstance(exc, Exception):  # a connector bug stops its own source; what it read is kept
-                reason = f"reading stopped after {done - 1} items: {type(exc).__name__}: {exc}"
-                report.problems.append(ItemProblem(str(connector.path), reason))
+    done = 0
+    try:
+        for item in connector.iter_records(store.get_cursor(connector.source)):
+            done += 1
+            if isinstance(item, ItemProblem):
+                report.problems.append(item)
             else:
-                raise exc
-            break
-        if isinstance(item, ItemProblem):
-            report.problems.append(item)
-        else:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                _flush(store, embedder, batch, report, batch_size=batch_size)
-        if progress is not None:
-            progress(label, done, total)
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    _flush(store, embedder, batch, report, batch_size=batch_size)
+            if progress is not None:
+                progress(label, done, total)
+    except KnowmeError as exc:
+        report.problems.append(ItemProblem(str(connector.path), str(exc)))
+    except Exception as exc:  # a connector bug stops its own source only; what it read so far is kept
+        reason = f"reading stopped after {done} items: {type(exc).__name__}: {exc}"
+        report.problems.append(ItemProblem(str(connector.path), reason))
     _flush(store, embedder, batch, report, batch_size=batch_size)
     store.set_cursor(connector.source, {"path": str(connector.path)}, items=report.total)
     report.seconds = time.perf_counter() - started
