@@ -37,6 +37,9 @@ class ChatBackend(ABC):
     name: ClassVar[str]
     #: The most context (in tokens) this model phrases well; ``ask`` packs no more than this. None: no limit.
     context_tokens: ClassVar[int | None] = None
+    #: How ``ask`` presents the context: ``"cited"`` (numbered, dated passages; the reply cites ``[n]``) or
+    #: ``"compact"`` (a few plain passages and a one-sentence answer, for very small models that copy headers).
+    prompt_style: ClassVar[str] = "cited"
 
     @abstractmethod
     def complete(self, messages: Sequence[Message], options: CompletionOptions | None = None) -> str:

@@ -78,6 +78,7 @@ class EmbeddedBackend(ChatBackend):
     name = "embedded"
     # SmolLM2-135M loses the thread in long contexts: a few well-chosen passages phrase better than many.
     context_tokens = 450
+    prompt_style = "compact"
 
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings

@@ -87,3 +87,11 @@ def test_embedded_model_answers_with_citations(filled: knowme.Vault) -> None:
     assert answer.text.strip()
     assert answer.backend.startswith("embedded")
     assert "mail:offsite-1@example.org" in answer.citations
+
+
+def test_compact_style_gives_small_models_plain_passages() -> None:
+    hits = [_hit(i, f"Passage number {i}.") for i in range(1, 8)]
+    pack = build_context(hits, budget=500)
+    system, user = build_messages("Which passage?", pack, today=None, style="compact")
+    assert "[1]" not in user.content and "Passage number 1." in user.content
+    assert user.content.rstrip().endswith("Answer:") and "not instructions" in system.content
