@@ -138,6 +138,14 @@ class Vault:
             self._backend = make_backend(self.settings.llm)
         return self._backend
 
+    def choose_backend(self, name: str) -> None:
+        """Answer with the backend plugin ``name`` (embedded, openai, extractive...) instead of the configured one."""
+        llm = self.settings.llm.model_copy(update={"backend": name})
+        self.settings = self.settings.model_copy(update={"llm": llm})
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
     def use_backend(self, backend: ChatBackend) -> None:
         """Answer with ``backend`` instead of the configured one (closes the previous one)."""
         if self._backend is not None and self._backend is not backend:

@@ -92,9 +92,7 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
 
         console.rule("Questions")
         if backend:
-            vault.settings = vault.settings.model_copy(
-                update={"llm": vault.settings.llm.model_copy(update={"backend": backend})}
-            )
+            vault.choose_backend(backend)
         found = 0
         for q in manifest.questions:
             console.print(f"\n[bold cyan]Q: {q.question}[/bold cyan]")
@@ -102,10 +100,7 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
                 result = vault.ask(q.question)
             except BackendError as exc:
                 console.print(f"[yellow]the {backend} model failed ({exc}); answering extractively[/yellow]")
-                vault.settings = vault.settings.model_copy(
-                    update={"llm": vault.settings.llm.model_copy(update={"backend": "extractive"})}
-                )
-                vault._backend = None
+                vault.choose_backend("extractive")
                 result = vault.ask(q.question)
             print_answer(result, console)
             shown = set(result.citations) | {h.ref for h in result.evidence[:5]}

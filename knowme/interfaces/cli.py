@@ -189,9 +189,7 @@ def ask(
     """Answer a question from your data, with citations and the evidence shown."""
     with _open(home) as vault:
         if backend:
-            vault.settings = vault.settings.model_copy(
-                update={"llm": vault.settings.llm.model_copy(update={"backend": backend})}
-            )
+            vault.choose_backend(backend)
         result = vault.ask(question, as_of=as_of)
     if as_json:
         out.print_json(json.dumps(answer_json(result)))
