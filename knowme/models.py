@@ -66,6 +66,7 @@ class Record:
     participants: tuple[str, ...] = ()
     sections: tuple[Section, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    follows: str | None = None  # ref of the item this one replies to or comes after in its conversation
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -93,6 +94,7 @@ class Record:
                 "participants": list(self.participants),
                 "sections": [[s.anchor, s.text] for s in self.sections],
                 "meta": self.meta,
+                **({"follows": self.follows} if self.follows else {}),
             },
             sort_keys=True,
             default=str,

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from types import TracebackType
 
+from knowme.assist.ask import ContextPack, build_context
 from knowme.assist.ask import answer as compose_answer
 from knowme.config import Settings, load_settings, user_dir
 from knowme.connectors.base import local_tz
@@ -25,8 +27,9 @@ from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
 from knowme.models import Answer, Hit, IngestReport
 from knowme.plugins import embedders
+from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
-from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
+from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, SearchResult, run_search
 from knowme.store.base import SearchFilters, Store
 from knowme.store.keys import KEY_FILE, create_key_file, derive_key, resolve_passphrase
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
@@ -112,6 +115,23 @@ class Vault:
         preset: str | SearchPreset = HYBRID,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it."""
+        return self.search_result(
+            query, k, as_of, kinds=kinds, sources=sources, since=since, until=until, preset=preset
+        ).hits
+
+    def search_result(
+        self,
+        query: str,
+        k: int = 10,
+        as_of: DateLike | None = None,
+        *,
+        kinds: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        since: DateLike | None = None,
+        until: DateLike | None = None,
+        preset: str | SearchPreset = HYBRID,
+    ) -> SearchResult:
+        """:meth:`search` with the query analysis and the raw signals behind the hits."""
         if isinstance(preset, str):
             if preset not in PRESETS:
                 raise ConfigError(f"unknown search preset {preset!r}; known: {', '.join(PRESETS)}")
@@ -123,8 +143,8 @@ class Vault:
             since=parse_when(since, end_of_day=False),
             until=min(upper) if upper else None,
         )
-        preset = SearchPreset(preset.name, preset.use_bm25, preset.use_dense, preset.depth, self.settings.search.rrf_k)
-        return search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
+        preset = replace(preset, rrf_k=self.settings.search.rrf_k)
+        return run_search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
 
     def warm_up(self) -> None:
         """Load the embedding model and the vector index and prepare them, so later searches are fast."""
@@ -152,17 +172,21 @@ class Vault:
             self._backend.close()
         self._backend = backend
 
+    def context(
+        self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None
+    ) -> ContextPack:
+        """The cited context pack ``ask`` hands the model: the best passages for ``question`` within ``budget``."""
+        result = self.search_result(question, k=k, as_of=as_of)
+        return build_context(result.hits, budget or self.settings.search.context_tokens, found=found(result.signals))
+
     def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
         """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
         when = parse_when(as_of)
-        hits = self.search(question, k=k, as_of=when)
-        return compose_answer(
-            question,
-            hits,
-            self.backend,
-            budget=budget or self.settings.search.context_tokens,
-            today=when or datetime.now(local_tz()),
-        )
+        budget = budget or self.settings.search.context_tokens
+        if self.backend.context_tokens is not None:
+            budget = min(budget, self.backend.context_tokens)
+        pack = self.context(question, when, k=k, budget=budget)
+        return compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:

@@ -5,7 +5,8 @@ token budget is spent. The model is told that passages are the user's data, neve
 number (backends for very small models ask for the compact style instead: a few plain passages and a one-sentence
 answer, because such models copy numbered headers instead of answering). ``Answer.citations`` are the refs of the
 passages the reply cites; when a reply cites none, they are the refs of the top passages it was given, so every
-answer can be checked against its sources.
+answer can be checked against its sources. When retrieval's "found" estimate (:mod:`knowme.retrieve.abstain`) is
+below its threshold, no model is asked: the answer says nothing was found and shows the nearest passages as evidence.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Answer, Hit
+from knowme.retrieve.abstain import NOT_FOUND_BELOW
 from knowme.retrieve.query import count_tokens
 
 PROMPT_VERSION = "ask-v1"
@@ -37,6 +39,7 @@ COMPACT_PASSAGES = 4
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 FALLBACK_CITATIONS = 3
+NOT_FOUND = "I could not find anything about that in your vault."
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class ContextPack:
     passages: tuple[Hit, ...]
     text: str
     tokens: int
+    found: float = 1.0  # confidence in [0, 1] that the passages hold an answer (see knowme.retrieve.search)
 
 
 def _describe(hit: Hit) -> str:
@@ -56,7 +60,7 @@ def _describe(hit: Hit) -> str:
     return ", ".join(parts)
 
 
-def build_context(hits: Sequence[Hit], budget: int) -> ContextPack:
+def build_context(hits: Sequence[Hit], budget: int, *, found: float = 1.0) -> ContextPack:
     """Number hits in rank order until ``budget`` tokens are used (a passage never goes in half)."""
     chosen: list[Hit] = []
     blocks: list[str] = []
@@ -69,7 +73,7 @@ def build_context(hits: Sequence[Hit], budget: int) -> ContextPack:
         chosen.append(hit)
         blocks.append(block)
         used += cost
-    return ContextPack(passages=tuple(chosen), text="\n\n".join(blocks), tokens=used)
+    return ContextPack(passages=tuple(chosen), text="\n\n".join(blocks), tokens=used, found=found)
 
 
 def build_messages(question: str, pack: ContextPack, *, today: datetime | None, style: str = "cited") -> list[Message]:
@@ -97,23 +101,19 @@ def cited_refs(reply: str, pack: ContextPack) -> list[str]:
 
 def answer(
     question: str,
-    hits: Sequence[Hit],
+    pack: ContextPack,
     backend: ChatBackend,
     *,
-    budget: int,
     today: datetime | None = None,
     options: CompletionOptions | None = None,
 ) -> Answer:
-    if backend.context_tokens is not None:
-        budget = min(budget, backend.context_tokens)
+    """Phrase an answer to ``question`` from ``pack`` (built under the backend's budget) with ``backend``."""
     compact = backend.prompt_style == "compact"
-    pack = build_context(hits, budget)
     if compact:
-        pack = ContextPack(pack.passages[:COMPACT_PASSAGES], pack.text, pack.tokens)
-    if not pack.passages:
-        return Answer(
-            text="I could not find anything about that in your vault.", citations=[], evidence=[], backend="none"
-        )
+        pack = ContextPack(pack.passages[:COMPACT_PASSAGES], pack.text, pack.tokens, pack.found)
+    if not pack.passages or pack.found < NOT_FOUND_BELOW:
+        # nothing close enough to the question: say so instead of letting a model guess from unrelated passages
+        return Answer(text=NOT_FOUND, citations=[], evidence=list(pack.passages), backend="none")
     messages = build_messages(question, pack, today=today, style=backend.prompt_style)
     default = CompletionOptions(max_tokens=80) if compact else CompletionOptions()
     reply = backend.complete(messages, options or default).strip()

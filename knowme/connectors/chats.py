@@ -206,6 +206,7 @@ class ChatGPTConnector(Connector):
                             author=message.author,
                             participants=participants,
                             meta=meta,
+                            follows=f"chat:{previous}" if previous else None,
                         )
                     )
                 if message is not None:
@@ -446,6 +447,7 @@ class ChatJsonlConnector(Connector):
                     "caption": line.caption,
                     "previous_id": previous.get(line.conversation),
                 },
+                follows=f"chat:{previous[line.conversation]}" if line.conversation in previous else None,
             )
             previous[line.conversation] = line.id
 

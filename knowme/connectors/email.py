@@ -536,6 +536,7 @@ def parse_email(
         participants=tuple(_unique(address for name in ADDRESS_HEADERS for address in people[name])),
         sections=tuple(sections),
         meta=meta,
+        follows=f"{REF_PREFIX['email']}:{in_reply_to}" if in_reply_to else None,
     )
 
 

@@ -153,7 +153,7 @@ def search(
     source: Annotated[list[str] | None, typer.Option("--source", help="Only sources starting with this.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only items on or after this date.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only items on or before this date.")] = None,
-    preset: Annotated[str, typer.Option("--preset", help="hybrid, bm25 or dense.")] = "hybrid",
+    preset: Annotated[str, typer.Option("--preset", help="hybrid, rrf, bm25 or dense.")] = "hybrid",
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -234,6 +234,15 @@ def demo(
     from knowme.demo.run import run_demo
 
     run_demo(home=home, backend=backend, fresh=not keep, console=out)
+
+
+def _register_subcommands() -> None:
+    from knowme.interfaces.cli_eval import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+_register_subcommands()
 
 
 def main(argv: list[str] | None = None) -> None:

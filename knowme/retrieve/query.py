@@ -1,13 +1,19 @@
-"""Query analysis: the terms a full-text index should look for.
+"""Query analysis: the terms a full-text index should look for, and the people a question is about.
 
 Hand-written because it is small and ours: lower-cased word tokens (Unicode-aware, diacritics kept for the index's
 own folding), English stop words and one-letter tokens removed. If nothing survives (a question made only of stop
 words), the raw tokens are used so that a search never silently matches nothing.
+
+:func:`analyse` also finds the chat speakers a question names (full name, or a first name only one speaker has;
+possessives included; role labels such as "me" or "assistant" and email addresses are never names), so that search
+can prefer what those people said and embed the question without their names.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
@@ -218,3 +224,49 @@ def query_terms(text: str) -> list[str]:
 def count_tokens(text: str) -> int:
     """A model-independent token estimate (words and punctuation marks), used for context budgets."""
     return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+# Names that label a side of a conversation rather than a person the question could be about.
+_ROLE_NAMES = frozenset({"me", "i", "you", "user", "assistant", "system", "tool", "chatgpt", "bot"})
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    """What a question says about where its answer is."""
+
+    text: str
+    terms: list[str]
+    speakers: frozenset[str]  # chat speakers the question names ("What did Caroline research?")
+    dense_text: str  # the question without those names: their messages are told apart by author instead
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w]){re.escape(name)}(?:['’]s)?(?![\w])", re.IGNORECASE)
+
+
+def analyse(text: str, speakers: Iterable[str] = ()) -> QueryAnalysis:
+    """Find the chat speakers ``text`` names: by full name, or by first name when only one speaker has it."""
+    by_first: dict[str, set[str]] = {}
+    for speaker in speakers:
+        words = speaker.split()
+        if not words or speaker.lower() in _ROLE_NAMES or len(speaker) < 2 or "@" in speaker:
+            continue
+        by_first.setdefault(words[0].lower(), set()).add(speaker)
+    lowered = {part for token in tokens(text) for part in token.split("'")}
+    named: set[str] = set()
+    spans: list[str] = []
+    for first, owners in by_first.items():
+        if first not in lowered or first in STOP_WORDS:
+            continue
+        for owner in owners:
+            if _name_pattern(owner).search(text):
+                named.add(owner)
+                spans.append(owner)
+        if not named & owners and len(owners) == 1:
+            named |= owners
+            spans.append(first)
+    dense = text
+    for span in sorted(spans, key=len, reverse=True):
+        dense = _name_pattern(span).sub(" ", dense)
+    dense = re.sub(r"\s+", " ", dense).strip() or text
+    return QueryAnalysis(text=text, terms=query_terms(text), speakers=frozenset(named), dense_text=dense)

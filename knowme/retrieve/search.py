@@ -1,20 +1,39 @@
-"""Hybrid retrieval: BM25 over FTS5 and cosine similarity over vectors, fused by reciprocal rank.
+"""Hybrid retrieval: BM25 over FTS5 and cosine similarity over vectors, read in conversation order.
 
-Both retrievers see the same filters (kind, source, time range, ``as_of``); each returns its best ``depth``
-chunks, and a chunk's fused score is ``sum(1 / (rrf_k + rank))`` over the lists it appears in.
+The default preset (``hybrid``) works in four steps, each measured on the LoCoMo development split with
+``knowme eval locomo`` (see docs/retrieval.md for the figures):
+
+1. **Query analysis** (:func:`knowme.retrieve.query.analyse`): the chat speakers a question names. The question is
+   embedded without those names (a message rarely names its own author), while BM25 keeps them.
+2. **Two retrievers**, each returning its best ``depth`` chunks under the same filters (kind, source, time range,
+   ``as_of``): BM25 scores and cosine similarities.
+3. **Thread context**: an answer is often a reply whose words are in the message before it ("How long have you
+   been painting?" / "Since I was 17"). A chunk's score in each list gains ``PREVIOUS_WEIGHT`` times the best score
+   of the item it follows and ``FOLLOWING_WEIGHT`` times the best of the items that follow it (``Record.follows``:
+   the previous chat turn, the email replied to). Neighbours obey the same filters, so ``as_of`` still holds.
+4. **Weighted fusion** of the two lists, each divided by its best score: ``bm25 + DENSE_WEIGHT * dense``. Chat
+   messages by someone other than the speakers the question names are scaled by ``OTHER_SPEAKER_FACTOR``.
+
+The presets ``bm25``, ``dense`` and ``rrf`` (reciprocal-rank fusion, ``sum(1 / (rrf_k + rank))``, the previous
+default) are the plain baselines, kept for comparison.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 
 from knowme.models import Hit
 from knowme.retrieve.embedders import Embedder
-from knowme.retrieve.query import query_terms
+from knowme.retrieve.query import QueryAnalysis, analyse
 from knowme.store.base import SearchFilters, Store, StoredChunk
+
+PREVIOUS_WEIGHT = 0.5
+FOLLOWING_WEIGHT = 0.2
+DENSE_WEIGHT = 0.8
+OTHER_SPEAKER_FACTOR = 0.6
 
 
 @dataclass(frozen=True)
@@ -24,14 +43,34 @@ class SearchPreset:
     name: str
     use_bm25: bool = True
     use_dense: bool = True
-    depth: int = 50
+    depth: int = 100
     rrf_k: int = 60
+    fusion: str = "weighted"  # "weighted": normalised score sum; "rrf": reciprocal-rank fusion
+    thread: bool = True  # read chunks with their thread neighbours
+    speakers: bool = True  # prefer what the people a question names said
 
 
 HYBRID = SearchPreset("hybrid")
-BM25_ONLY = SearchPreset("bm25", use_dense=False)
-DENSE_ONLY = SearchPreset("dense", use_bm25=False)
-PRESETS = {p.name: p for p in (HYBRID, BM25_ONLY, DENSE_ONLY)}
+RRF = SearchPreset("rrf", depth=50, fusion="rrf", thread=False, speakers=False)
+BM25_ONLY = SearchPreset("bm25", use_dense=False, depth=50, fusion="rrf", thread=False, speakers=False)
+DENSE_ONLY = SearchPreset("dense", use_bm25=False, depth=50, fusion="rrf", thread=False, speakers=False)
+PRESETS = {p.name: p for p in (HYBRID, RRF, BM25_ONLY, DENSE_ONLY)}
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Raw evidence strength of a search, before normalisation (for the "not found" estimate)."""
+
+    best_bm25: float = 0.0
+    best_cosine: float = 0.0
+    term_coverage: float = 0.0  # share of the query's terms found in the best chunk
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    signals: Signals
+    analysis: QueryAnalysis
 
 
 @cache
@@ -63,6 +102,103 @@ def _hit(chunk: StoredChunk, score: float) -> Hit:
     )
 
 
+def _with_neighbours(
+    scores: Mapping[int, float], previous: Mapping[int, set[int]], following: Mapping[int, set[int]]
+) -> dict[int, float]:
+    """Each chunk's score plus its neighbours' weighted best scores (chunks only a neighbour scored included)."""
+    out: dict[int, float] = {}
+    for cid in set(scores) | set(previous) | set(following):
+        before = max((scores.get(p, 0.0) for p in previous.get(cid, ())), default=0.0)
+        after = max((scores.get(n, 0.0) for n in following.get(cid, ())), default=0.0)
+        value = scores.get(cid, 0.0) + PREVIOUS_WEIGHT * before + FOLLOWING_WEIGHT * after
+        if value > 0:
+            out[cid] = value
+    return out
+
+
+def _neighbour_maps(store: Store, chunk_ids: Sequence[int], filters: SearchFilters) -> tuple[dict, dict]:
+    links = store.thread_links(chunk_ids, filters)
+    previous: dict[int, set[int]] = {}
+    following: dict[int, set[int]] = {}
+    for cid, before in links.previous.items():
+        previous.setdefault(cid, set()).update(before)
+        for p in before:
+            following.setdefault(p, set()).add(cid)
+    for cid, after in links.following.items():
+        following.setdefault(cid, set()).update(after)
+        for n in after:
+            previous.setdefault(n, set()).add(cid)
+    return previous, following
+
+
+def _normalised(scores: Mapping[int, float]) -> dict[int, float]:
+    top = max(scores.values(), default=0.0)
+    return {cid: value / top for cid, value in scores.items()} if top > 0 else {}
+
+
+def run_search(
+    store: Store,
+    embedder: Embedder,
+    query: str,
+    *,
+    k: int = 10,
+    filters: SearchFilters = SearchFilters(),  # noqa: B008 - frozen dataclass
+    preset: SearchPreset = HYBRID,
+) -> SearchResult:
+    """The ``k`` best chunks for ``query`` under ``filters``, with the raw signals behind them."""
+    analysis = analyse(query, store.speakers() if preset.speakers else ())
+    if k <= 0 or not query.strip():
+        return SearchResult([], Signals(), analysis)
+    depth = max(preset.depth, 3 * k)
+    # The query is embedded on another thread while the full-text index is read: both release the GIL.
+    dense_query = analysis.dense_text if preset.speakers else query
+    vector = _embedder_pool().submit(embedder.embed_query, dense_query) if preset.use_dense else None
+    bm25 = store.fts_search(analysis.terms, depth, filters) if preset.use_bm25 else []
+    dense = store.vector_search(vector.result(), depth, filters) if vector is not None else []
+    signals = Signals(
+        best_bm25=max((s for _, s in bm25), default=0.0), best_cosine=max((s for _, s in dense), default=0.0)
+    )
+
+    if preset.fusion == "rrf":
+        fused = rrf([[cid for cid, _ in ranking] for ranking in (bm25, dense) if ranking], preset.rrf_k)
+    else:
+        bm25_scores = {cid: s for cid, s in bm25}
+        dense_scores = {cid: max(s, 0.0) for cid, s in dense}
+        if preset.thread:
+            previous, following = _neighbour_maps(store, [*bm25_scores, *dense_scores], filters)
+            bm25_scores = _with_neighbours(bm25_scores, previous, following)
+            dense_scores = _with_neighbours(dense_scores, previous, following)
+        b, d = _normalised(bm25_scores), _normalised(dense_scores)
+        fused = {cid: b.get(cid, 0.0) + DENSE_WEIGHT * d.get(cid, 0.0) for cid in set(b) | set(d)}
+
+    ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
+    chunks = store.load_chunks(ordered if analysis.speakers else ordered[: depth * 2])
+    if analysis.speakers:
+        for cid, chunk in chunks.items():
+            if chunk.kind == "chat_message" and chunk.author not in analysis.speakers:
+                fused[cid] *= OTHER_SPEAKER_FACTOR
+        ordered = sorted(chunks, key=lambda cid: (-fused[cid], cid))
+    hits: list[Hit] = []
+    seen: set[tuple[str, str]] = set()
+    for cid in ordered:
+        found_chunk = chunks.get(cid)
+        if found_chunk is None:
+            continue
+        chunk = found_chunk
+        key = (chunk.ref, chunk.text)
+        if key in seen:  # the same message stored from two mailboxes
+            continue
+        seen.add(key)
+        hits.append(_hit(chunk, fused[cid]))
+        if len(hits) == k:
+            break
+    if hits and analysis.terms:
+        words = set(hits[0].text.lower().split())
+        covered = sum(1 for term in analysis.terms if any(w.startswith(term[:5]) for w in words))
+        signals = Signals(signals.best_bm25, signals.best_cosine, covered / len(analysis.terms))
+    return SearchResult(hits, signals, analysis)
+
+
 def search(
     store: Store,
     embedder: Embedder,
@@ -73,30 +209,4 @@ def search(
     preset: SearchPreset = HYBRID,
 ) -> list[Hit]:
     """The ``k`` best chunks for ``query`` under ``filters``."""
-    if k <= 0 or not query.strip():
-        return []
-    depth = max(preset.depth, 3 * k)
-    rankings: list[list[int]] = []
-    # The query is embedded on another thread while the full-text index is read: both release the GIL.
-    vector = _embedder_pool().submit(embedder.embed_query, query) if preset.use_dense else None
-    if preset.use_bm25:
-        rankings.append([cid for cid, _ in store.fts_search(query_terms(query), depth, filters)])
-    if vector is not None:
-        rankings.append([cid for cid, _ in store.vector_search(vector.result(), depth, filters)])
-    fused = rrf(rankings, preset.rrf_k)
-    ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
-    chunks = store.load_chunks(ordered[: depth * 2])
-    hits: list[Hit] = []
-    seen: set[tuple[str, str]] = set()
-    for cid in ordered:
-        chunk = chunks.get(cid)
-        if chunk is None:
-            continue
-        key = (chunk.ref, chunk.text)
-        if key in seen:  # the same message stored from two mailboxes
-            continue
-        seen.add(key)
-        hits.append(_hit(chunk, fused[cid]))
-        if len(hits) == k:
-            break
-    return hits
+    return run_search(store, embedder, query, k=k, filters=filters, preset=preset).hits

@@ -56,6 +56,15 @@ class StoredChunk:
     text: str
 
 
+@dataclass(frozen=True)
+class ThreadLinks:
+    """Neighbours in conversation order: for a chunk, the chunks of the item it follows and of the items that
+    follow it (replies, next turns). Chunk ids absent from a mapping have no such neighbour."""
+
+    previous: Mapping[int, tuple[int, ...]]
+    following: Mapping[int, tuple[int, ...]]
+
+
 class Store(ABC):
     """Persistent storage for records, chunks, both indexes, the graph and the audit trail."""
 
@@ -106,6 +115,14 @@ class Store(ABC):
     @abstractmethod
     def vector_search(self, vector: np.ndarray, k: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """Nearest chunks to ``vector`` (unit length), best first, as (chunk id, cosine similarity)."""
+
+    @abstractmethod
+    def thread_links(self, chunk_ids: Sequence[int], filters: SearchFilters) -> ThreadLinks:
+        """The thread neighbours of ``chunk_ids`` (via ``Record.follows``) that pass ``filters``."""
+
+    @abstractmethod
+    def speakers(self) -> frozenset[str]:
+        """Every author name of a chat message in the vault (query analysis looks for them in questions)."""
 
     @abstractmethod
     def load_chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]: ...

@@ -179,4 +179,15 @@ def m002_graph_and_governance(conn: Any, dim: int) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_records_and_chunks, m002_graph_and_governance)
+def m005_record_follows(conn: Any, dim: int) -> None:
+    """Thread order: the ref each record replies to or follows, so search can read a turn with its neighbours."""
+    _script(
+        conn,
+        """
+        ALTER TABLE records ADD COLUMN follows TEXT;
+        CREATE INDEX records_follows ON records(follows);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_records_and_chunks, m002_graph_and_governance, m005_record_follows)

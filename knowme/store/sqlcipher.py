@@ -23,7 +23,7 @@ from sqlcipher3 import dbapi2 as sqlite
 
 from knowme.errors import VaultCorrupt, WrongPassphrase
 from knowme.models import Chunk, Record, Section
-from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk
+from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
 from knowme.store.schema import MIGRATIONS
 from knowme.store.vectors import VectorMatrix
 
@@ -76,6 +76,7 @@ class SQLCipherStore(Store):
         self._lock = threading.RLock()
         self._depth = 0
         self._matrix: VectorMatrix | None = None
+        self._speakers: tuple[str, frozenset[str]] | None = None
         conn = sqlite.connect(str(path), check_same_thread=False, isolation_level=None)
         try:
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
@@ -201,14 +202,14 @@ class SQLCipherStore(Store):
             conn.execute(
                 """
                 INSERT INTO records(id, source, kind, native_id, ref, ts, timestamp, author, participants, title,
-                                    text, sections, meta, content_hash, ingested_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    text, sections, meta, content_hash, ingested_at, updated_at, follows)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET
                     source=excluded.source, kind=excluded.kind, native_id=excluded.native_id, ref=excluded.ref,
                     ts=excluded.ts, timestamp=excluded.timestamp, author=excluded.author,
                     participants=excluded.participants, title=excluded.title, text=excluded.text,
                     sections=excluded.sections, meta=excluded.meta, content_hash=excluded.content_hash,
-                    updated_at=excluded.updated_at
+                    updated_at=excluded.updated_at, follows=excluded.follows
                 """,
                 (
                     record.id,
@@ -227,6 +228,7 @@ class SQLCipherStore(Store):
                     record.content_hash,
                     now,
                     now,
+                    record.follows,
                 ),
             )
             vecs = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -260,11 +262,13 @@ class SQLCipherStore(Store):
             self._bump_vectors()
         return gone
 
-    _RECORD_COLUMNS = "source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta"
+    _RECORD_COLUMNS = (
+        "source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta, follows"
+    )
 
     @staticmethod
     def _record(row: Sequence[Any]) -> Record:
-        source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta = row
+        source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta, follows = row
         return Record(
             source=source,
             kind=kind,
@@ -277,6 +281,7 @@ class SQLCipherStore(Store):
             text=text,
             sections=tuple(Section(anchor=a, text=t) for a, t in json.loads(sections)),
             meta=json.loads(meta),
+            follows=follows,
         )
 
     def get_record(self, record_id: str) -> Record | None:
@@ -350,6 +355,39 @@ class SQLCipherStore(Store):
             )
         rows = self._q(sql, [match, *params, k])
         return [(int(cid), -float(score)) for cid, score in rows]
+
+    def thread_links(self, chunk_ids: Sequence[int], filters: SearchFilters) -> ThreadLinks:
+        ids = list(dict.fromkeys(chunk_ids))
+        previous: dict[int, list[int]] = {}
+        following: dict[int, list[int]] = {}
+        if not ids:
+            return ThreadLinks({}, {})
+        where, params = self._record_filters(filters, alias="n")
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for target, join in ((previous, "o.ref = r.follows"), (following, "o.follows = r.ref")):
+                rows = self._q(
+                    f"""
+                    SELECT c.id, n.id FROM chunks c
+                    JOIN records r ON r.id = c.record_id
+                    JOIN records o ON {join}
+                    JOIN chunks n ON n.record_id = o.id
+                    WHERE c.id IN ({marks}) AND o.id != r.id {where}
+                    """,
+                    [*part, *params],
+                )
+                for cid, nid in rows:
+                    target.setdefault(int(cid), []).append(int(nid))
+        return ThreadLinks({k: tuple(v) for k, v in previous.items()}, {k: tuple(v) for k, v in following.items()})
+
+    def speakers(self) -> frozenset[str]:
+        generation = self.get_meta("vector_generation") or "0"
+        with self._lock:
+            if self._speakers is None or self._speakers[0] != generation:
+                rows = self._q("SELECT DISTINCT author FROM records WHERE kind = 'chat_message' AND author IS NOT NULL")
+                self._speakers = (generation, frozenset(str(a) for (a,) in rows if str(a).strip()))
+            return self._speakers[1]
 
     def _bump_vectors(self) -> None:
         """Tell every reader (this process or another) that the set of vectors changed."""

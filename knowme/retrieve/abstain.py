@@ -1,0 +1,25 @@
+"""How sure retrieval is that the vault holds an answer: the "not found" signal ``ask`` uses to say it does not know.
+
+A logistic function of the raw signals of a search (:class:`knowme.retrieve.search.Signals`): the best cosine
+similarity of the question to any passage, and the share of the question's terms found in the best passage.
+"""
+
+from __future__ import annotations
+
+import math
+
+from knowme.retrieve.search import Signals
+
+# A class-balanced logistic regression on the LoCoMo development split: 760 answerable questions asked of their own
+# conversation against 400 asked of another conversation's vault (ROC AUC 0.92; see docs/retrieval.md).
+INTERCEPT = -5.28
+COSINE_WEIGHT = 9.28
+COVERAGE_WEIGHT = 4.19
+# `ask` says it found nothing below this: on that split 92% of answerable questions pass, 65% of unrelated ones stop.
+NOT_FOUND_BELOW = 0.3
+
+
+def found(signals: Signals) -> float:
+    """Probability-like confidence in [0, 1] that the best passages answer the question."""
+    z = INTERCEPT + COSINE_WEIGHT * signals.best_cosine + COVERAGE_WEIGHT * signals.term_coverage
+    return 1.0 / (1.0 + math.exp(-z))

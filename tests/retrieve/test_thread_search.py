@@ -1,0 +1,102 @@
+"""Search reads a message with its thread: replies found through the turn before them, named speakers preferred."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+import knowme
+from knowme.retrieve.query import analyse
+from knowme.store.base import SearchFilters
+
+TURNS = [
+    ("Ana", "How long have you been into woodworking? Your oak bookshelf looked professional."),
+    ("Ben", "Since I was seventeen or so. My grandfather had a workshop in his garage."),
+    ("Ana", "I just got back from a pottery class, my hands are still covered in clay."),
+    ("Ben", "Pottery sounds relaxing. I mostly fix bikes on Sundays."),
+    ("Ana", "My sister is visiting from Lisbon next week, we might go hiking."),
+    ("Ben", "Have fun! The trail along the river is lovely in spring."),
+    ("Ana", "Did you ever finish the bookshelf for your daughter?"),
+    ("Ben", "Almost, just the varnish left. She wants it painted blue."),
+]
+
+
+def write_chat(path: Path, turns: list[tuple[str, str]] = TURNS) -> Path:
+    lines = [
+        {
+            "conversation": "ana-ben",
+            "id": f"m{i}",
+            "time": f"2024-05-0{1 + i // 4}T10:{i:02d}:00+00:00",
+            "speaker": speaker,
+            "text": text,
+        }
+        for i, (speaker, text) in enumerate(turns)
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def chat_vault(vault: knowme.Vault, tmp_path: Path) -> knowme.Vault:
+    vault.ingest(write_chat(tmp_path / "ana-ben.chat.jsonl"))
+    return vault
+
+
+def test_the_answer_is_found_through_the_question_before_it(chat_vault: knowme.Vault) -> None:
+    question = "How long has Ben been into woodworking?"
+    # the answer ("Since I was seventeen") shares no word with the question; the turn before it does
+    assert "chat:m1" not in [h.ref for h in chat_vault.search(question, k=2, preset="bm25")]
+    assert "chat:m1" in [h.ref for h in chat_vault.search(question, k=2)]
+
+
+def test_named_speakers_messages_come_first(chat_vault: knowme.Vault) -> None:
+    hits = chat_vault.search("What did Ana say about pottery?", k=2)
+    assert hits[0].ref == "chat:m2" and hits[0].author == "Ana"
+
+
+def test_thread_neighbours_respect_as_of(chat_vault: knowme.Vault) -> None:
+    # m1 is on 1 May; its neighbours on later days must not come back for a search as of 1 May
+    hits = chat_vault.search("woodworking bookshelf varnish blue", k=10, as_of="2024-05-01")
+    assert hits and all(h.timestamp is not None and h.timestamp.day == 1 for h in hits)
+
+
+def test_thread_links_follow_chat_turns_and_email_replies(vault: knowme.Vault, tmp_path: Path) -> None:
+    box = mailbox.mbox(str(tmp_path / "thread.mbox"))
+    for mid, reply_to, body in [
+        ("q1@example.org", None, "Could you send me the invoice number for the boiler repair?"),
+        ("a1@example.org", "q1@example.org", "Sure, it is INV-2231, paid on the 3rd."),
+    ]:
+        msg = EmailMessage()
+        msg["From"] = "Ana <ana@example.org>"
+        msg["To"] = "Ben <ben@example.org>"
+        msg["Subject"] = "Boiler"
+        msg["Date"] = "Mon, 06 May 2024 09:00:00 +0000"
+        msg["Message-ID"] = f"<{mid}>"
+        if reply_to:
+            msg["In-Reply-To"] = f"<{reply_to}>"
+        msg.set_content(body)
+        box.add(msg)
+    box.close()
+    vault.ingest(tmp_path / "thread.mbox")
+    (answer,) = vault.store.records_by_ref("mail:a1@example.org")
+    assert answer.follows == "mail:q1@example.org"
+    chunks = {c.ref: cid for cid, c in vault.store.load_chunks(range(1, 50)).items()}
+    links = vault.store.thread_links([chunks["mail:q1@example.org"]], SearchFilters())
+    assert links.following[chunks["mail:q1@example.org"]] == (chunks["mail:a1@example.org"],)
+    assert vault.search("boiler repair invoice number", k=2)[1].ref == "mail:a1@example.org"
+
+
+def test_query_analysis_finds_speakers_by_name_and_first_name() -> None:
+    speakers = ["Caroline", "Melanie Ortiz", "me", "assistant", "ana@example.org", "Will"]
+    found = analyse("What did Melanie's kids like, and what did Caroline say?", speakers)
+    assert found.speakers == {"Caroline", "Melanie Ortiz"}
+    assert "Melanie" not in found.dense_text and "Caroline" not in found.dense_text and "kids" in found.dense_text
+    assert "melanie" in found.terms  # BM25 keeps the names
+    assert analyse("What did I tell the assistant about me?", speakers).speakers == frozenset()
+    # ambiguous first names name nobody
+    assert analyse("What did Ana say?", ["Ana Lima", "Ana Costa"]).speakers == frozenset()
+    assert analyse("What did Ana Lima say?", ["Ana Lima", "Ana Costa"]).speakers == {"Ana Lima"}
