@@ -23,7 +23,7 @@ from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
-from knowme.models import Answer, Hit, IngestReport
+from knowme.models import Answer, Hit, IngestReport, Record
 from knowme.plugins import embedders
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
@@ -96,7 +96,13 @@ class Vault:
             [Path(p) for p in paths],
             progress=progress,
             batch_size=self.settings.embedder.batch_size,
+            on_batch=self._update_graph,
         )
+
+    def _update_graph(self, records: list[Record]) -> None:
+        from knowme.graph.build import update_graph
+
+        update_graph(self.store, records, self.settings)
 
     # -- search ------------------------------------------------------------------------------------------------
     def search(
