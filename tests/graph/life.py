@@ -39,8 +39,8 @@ END:VCARD\r
 """
 
 NOTES = {
-    "Journal/2024-02-03.md": "# Saturday\n\nLunch with Jota and Rosa. Rosa, my mum, is allergic to shellfish so we skipped the "
-    "seafood place.\n",
+    "Journal/2024-02-03.md": "# Saturday\n\nLunch with Jota and Rosa. Rosa, my mum, is allergic to shellfish "
+    "so we skipped the seafood place.\n",
     "Journal/2024-05-20.md": "# Big news\n\nWe finally moved to Braga on 18 May. The boxes are everywhere.\n",
     "Journal/2024-01-10.md": "# Winter\n\nI live in Coimbra, near the old university. #home\n",
     "Journal/2024-06-02.md": "# Food\n\nI've gone vegetarian since the trip. Also I'm saving for a new bike.\n",
@@ -74,8 +74,8 @@ def write_life(root: Path) -> Path:
     box = mailbox.mbox(root / "mail.mbox")
     me = "Marta Ribeiro <marta.ribeiro@home.example>"
     joao = "=?utf-8?q?Jo=C3=A3o_Gon=C3=A7alves?= <joao.goncalves@acme.example>"
-    _mail(box, joao, me, "Quarterly numbers", "Hi Marta,\n\nCould you review the quarterly forecast before the 12th?\n\nJ.",
-          "q1@acme.example", datetime(2024, 3, 4, 9, 0, tzinfo=TZ))  # fmt: skip
+    ask = "Hi Marta,\n\nCould you review the quarterly forecast before the 12th?\n\nJ."
+    _mail(box, joao, me, "Quarterly numbers", ask, "q1@acme.example", datetime(2024, 3, 4, 9, 0, tzinfo=TZ))
     _mail(box, me, "Joao <joao.goncalves@acme.example>", "Re: Quarterly numbers",
           "Sure. I'll send you my comments on the forecast by Friday.\n", "q2@home.example",
           datetime(2024, 3, 4, 10, 0, tzinfo=TZ), reply_to="q1@acme.example")  # fmt: skip
