@@ -161,6 +161,9 @@ class Vault:
     def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
         """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
         when = parse_when(as_of)
+        exact = self.graph_answer(question, as_of=when)
+        if exact is not None:
+            return exact
         hits = self.search(question, k=k, as_of=when)
         return compose_answer(
             question,
@@ -169,6 +172,12 @@ class Vault:
             budget=budget or self.settings.search.context_tokens,
             today=when or datetime.now(local_tz()),
         )
+
+    def graph_answer(self, question: str, as_of: DateLike | None = None) -> Answer | None:
+        """An exact, cited answer from the knowledge graph, or None when the graph cannot settle the question."""
+        from knowme.graph.answer import graph_answer
+
+        return graph_answer(self.store, question, today=parse_when(as_of) or datetime.now(local_tz()))
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:

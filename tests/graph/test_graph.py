@@ -82,3 +82,27 @@ def test_forgetting_a_record_removes_what_only_it_supported(vault: knowme.Vault,
     vault.store.delete_records([note.id])
     assert graph.facts(subject_id=rosa, predicate="allergy") == []
     assert graph.facts(subject_id=rosa, predicate="birthday")  # the card still says so
+
+
+def test_exact_answers_cite_their_sources_and_unknown_stays_unknown(vault: knowme.Vault, tmp_path: Path) -> None:
+    _ingest(vault, tmp_path)
+    cases = {
+        "When is my mum's birthday?": ("17 September", "vcf:rosa-card"),
+        "what's Rosa's birthday": ("17 September", "vcf:rosa-card"),
+        "Who is my boss now?": ("Ines Duarte", "note:People/Ines Duarte.md"),
+        "Is Rosa allergic to anything?": ("shellfish", "note:Journal/2024-02-03.md"),
+        "What did João ask me to do?": ("review the quarterly forecast", "mail:q1@acme.example"),
+        "What did I promise Rosa?": ("photo album", "mail:s1@home.example"),
+    }
+    for question, (needle, ref) in cases.items():
+        answer = vault.ask(question, as_of="2024-12-31")
+        assert answer.backend == "graph", question
+        assert needle in answer.text, (question, answer.text)
+        assert ref in answer.citations, (question, answer.citations)
+    lived = vault.graph_answer("Where did I live in February?", as_of="2024-12-31")
+    assert lived is not None and "Coimbra" in lived.text
+    now = vault.graph_answer("where do I live", as_of="2024-12-31")
+    assert now is not None and "Braga" in now.text
+    assert vault.graph_answer("Is Tiago allergic to anything?", as_of="2024-12-31") is None
+    assert vault.graph_answer("When is Zeca's birthday?") is None
+    assert vault.graph_answer("What is the capital of France?") is None
