@@ -106,3 +106,36 @@ def test_exact_answers_cite_their_sources_and_unknown_stays_unknown(vault: knowm
     assert vault.graph_answer("Is Tiago allergic to anything?", as_of="2024-12-31") is None
     assert vault.graph_answer("When is Zeca's birthday?") is None
     assert vault.graph_answer("What is the capital of France?") is None
+
+
+def test_people_cli_views_merge_and_split(vault: knowme.Vault, tmp_path: Path, home: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from knowme.interfaces.cli import app
+
+    _ingest(vault, tmp_path)
+    profile = vault.person("jota")
+    assert profile.summary.name == "João Gonçalves"
+    assert any(f.predicate == "works_at" and f.value == "Acme Robotics" for f in profile.facts)
+    as_of = {f.value for f in vault.facts(as_of="2024-03-01", about="me") if f.predicate == "lives_in"}
+    assert as_of == {"Coimbra"}
+    moves = [e for e in vault.timeline(since="2024-05-01", until="2024-05-31") if "lives_in" in e.what]
+    assert moves and moves[0].day == "2024-05-18" and "note:Journal/2024-05-20.md" in moves[0].refs
+    new = vault.split_person("João Gonçalves", "Jota")
+    assert new == "Jota" and "Jota" not in vault.person("João Gonçalves").summary.aliases
+    assert vault.merge_people("João Gonçalves", "Jota") == "João Gonçalves"
+    assert "Jota" in vault.person("joão").summary.aliases
+    vault.close()
+    runner = CliRunner()
+    result = runner.invoke(app, ["people", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert listed[0]["id"] == "user" and any(
+        p["name"] == "Rosa Ribeiro" and "mother" in p["relationship"] for p in listed
+    )
+    result = runner.invoke(app, ["facts", "--about", "Rosa", "--json"])
+    assert result.exit_code == 0 and any(f["predicate"] == "allergy" for f in json.loads(result.output))
+    result = runner.invoke(app, ["person", "Nobody Here"])
+    assert result.exit_code != 0
