@@ -26,10 +26,11 @@ MONTHS = (
 CAPITAL_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ORD = r"(?:st|nd|rd|th)?"
+_DAY_NAME = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+(?:the\s+)?)?"
 DATE_PATTERN = (
     r"(?:\d{4}-\d{2}-\d{2}"
-    rf"|\d{{1,2}}{_ORD}(?:\s+of)?\s+(?:{MONTHS})\.?(?:,?\s+\d{{4}})?"
-    rf"|(?:{MONTHS})\.?\s+\d{{1,2}}{_ORD}(?:,?\s+\d{{4}})?"
+    rf"|{_DAY_NAME}\d{{1,2}}{_ORD}(?:\s+of)?\s+(?:{MONTHS})\.?(?:,?\s+\d{{4}})?"
+    rf"|{_DAY_NAME}(?:{MONTHS})\.?\s+\d{{1,2}}{_ORD}(?:,?\s+\d{{4}})?"
     r"|\d{1,2}/\d{1,2}/\d{4}"
     rf"|the\s+\d{{1,2}}{_ORD}"
     r"|(?:next\s+|this\s+|on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -53,6 +54,7 @@ def find_date(text: str, ref: date, *, future: bool = False) -> tuple[date | Non
 def resolve(phrase: str, ref: date, *, future: bool = False) -> date | None:
     p = " ".join(phrase.lower().replace(",", " ").split())
     p = re.sub(r"^on\s+", "", p)
+    p = re.sub(r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+(?:the\s+)?(?=\d|[a-z]{3,}\s+\d)", "", p)
     if p in ("today", "tonight", "eod", "end of day", "end of the day"):
         return ref
     if p == "tomorrow":
