@@ -58,12 +58,30 @@ class SearchSettings(BaseModel):
     rrf_k: int = Field(default=60, ge=1)
 
 
+class UserSettings(BaseModel):
+    """Who owns the vault: their name and addresses (else learned from sent mail and chat exports)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, description="the vault owner's name as others write it")
+    emails: list[str] = Field(default_factory=list, description="the vault owner's email addresses")
+
+
+class GraphSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    extractors: list[str] = Field(default_factory=lambda: ["patterns"], description="extractor plugins to run")
+    enabled: bool = Field(default=True, description="build the knowledge graph while ingesting")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     llm: LLMSettings = LLMSettings()
     embedder: EmbedderSettings = EmbedderSettings()
     search: SearchSettings = SearchSettings()
+    user: UserSettings = UserSettings()
+    graph: GraphSettings = GraphSettings()
 
 
 def load_settings(home: Path) -> Settings:

@@ -21,11 +21,21 @@ from knowme.store.base import Store
 
 #: ``progress(label, done, total)``: called as items are read; ``total`` is None when unknown.
 ProgressHook = Callable[[str, int, "int | None"], None]
+#: ``on_batch(records)``: called after each committed batch with its new and changed records (the graph update).
+BatchHook = Callable[[list[Record]], None]
 
 BATCH = 128
 
 
-def _flush(store: Store, embedder: Embedder, batch: list[Record], report: IngestReport, *, batch_size: int) -> None:
+def _flush(
+    store: Store,
+    embedder: Embedder,
+    batch: list[Record],
+    report: IngestReport,
+    *,
+    batch_size: int,
+    on_batch: BatchHook | None = None,
+) -> None:
     unique = list({r.id: r for r in batch}.values())
     batch.clear()
     stored = store.content_hashes([r.id for r in unique])
@@ -49,6 +59,13 @@ def _flush(store: Store, embedder: Embedder, batch: list[Record], report: Ingest
             offset += len(chunks)
             report.count("updated" if record.id in stored else "added", record.kind)
             report.chunks += len(chunks)
+    if on_batch is not None:
+        try:
+            on_batch([record for record, _ in todo])
+        except KnowmeError:
+            raise
+        except Exception as exc:  # the records are stored; a graph bug must not lose them or stop the ingest
+            report.problems.append(ItemProblem("knowledge graph", f"could not be updated: {type(exc).__name__}: {exc}"))
 
 
 def ingest_connector(
@@ -58,6 +75,7 @@ def ingest_connector(
     *,
     progress: ProgressHook | None = None,
     batch_size: int = 64,
+    on_batch: BatchHook | None = None,
 ) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
@@ -73,7 +91,7 @@ def ingest_connector(
             else:
                 batch.append(item)
                 if len(batch) >= BATCH:
-                    _flush(store, embedder, batch, report, batch_size=batch_size)
+                    _flush(store, embedder, batch, report, batch_size=batch_size, on_batch=on_batch)
             if progress is not None:
                 progress(label, done, total)
     except KnowmeError as exc:
@@ -81,7 +99,7 @@ def ingest_connector(
     except Exception as exc:  # a connector bug stops its own source only; what it read so far is kept
         reason = f"reading stopped after {done} items: {type(exc).__name__}: {exc}"
         report.problems.append(ItemProblem(str(connector.path), reason))
-    _flush(store, embedder, batch, report, batch_size=batch_size)
+    _flush(store, embedder, batch, report, batch_size=batch_size, on_batch=on_batch)
     store.set_cursor(connector.source, {"path": str(connector.path)}, items=report.total)
     report.seconds = time.perf_counter() - started
     return report
@@ -94,9 +112,12 @@ def ingest_paths(
     *,
     progress: ProgressHook | None = None,
     batch_size: int = 64,
+    on_batch: BatchHook | None = None,
 ) -> IngestReport:
     connectors, skipped = detect([Path(p) for p in paths])
     report = IngestReport(skipped_paths=list(skipped))
     for connector in connectors:
-        report.merge(ingest_connector(store, embedder, connector, progress=progress, batch_size=batch_size))
+        report.merge(
+            ingest_connector(store, embedder, connector, progress=progress, batch_size=batch_size, on_batch=on_batch)
+        )
     return report

@@ -1,4 +1,4 @@
-"""The plugin manager: one registry for connectors, embedders and language model backends.
+"""The plugin manager: one registry for connectors, embedders, language model backends and graph extractors.
 
 Built-in plugins register exactly the way a third-party package would: a module with hook
 implementations. Third-party packages add theirs through the ``knowme`` entry point group::
@@ -17,6 +17,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from knowme.connectors.base import Connector
+    from knowme.graph.extractors import Extractor
     from knowme.llm.base import ChatBackend
     from knowme.retrieve.embedders import Embedder
 
@@ -34,6 +35,7 @@ DEFAULT_PLUGINS = (
     "knowme.llm.embedded",
     "knowme.llm.openai_compat",
     "knowme.llm.extractive",
+    "knowme.graph.extractors",
 )
 
 
@@ -49,6 +51,10 @@ class HookSpecs:
     @hookspec
     def register_chat_backends(self) -> list[type[ChatBackend]]:  # type: ignore[empty-body]
         """Return chat backend classes."""
+
+    @hookspec
+    def register_extractors(self) -> list[type[Extractor]]:  # type: ignore[empty-body]
+        """Return knowledge graph extractor classes (facts and commitments from records)."""
 
 
 @cache
@@ -79,3 +85,7 @@ def embedders() -> dict[str, type[Embedder]]:
 
 def chat_backends() -> dict[str, type[ChatBackend]]:
     return _collect(plugin_manager().hook.register_chat_backends())
+
+
+def extractors() -> dict[str, type[Extractor]]:
+    return _collect(plugin_manager().hook.register_extractors())

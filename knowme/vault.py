@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from knowme.assist.ask import ContextPack, build_context
 from knowme.assist.ask import answer as compose_answer
@@ -25,7 +26,7 @@ from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
-from knowme.models import Answer, Hit, IngestReport
+from knowme.models import Answer, Hit, IngestReport, Record
 from knowme.plugins import embedders
 from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
@@ -35,6 +36,9 @@ from knowme.store.keys import KEY_FILE, create_key_file, derive_key, resolve_pas
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
 
 DateLike = datetime | date | str
+
+if TYPE_CHECKING:
+    from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
 
 
 def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
@@ -99,7 +103,13 @@ class Vault:
             [Path(p) for p in paths],
             progress=progress,
             batch_size=self.settings.embedder.batch_size,
+            on_batch=self._update_graph,
         )
+
+    def _update_graph(self, records: list[Record]) -> None:
+        from knowme.graph.build import update_graph
+
+        update_graph(self.store, records, self.settings)
 
     # -- search ------------------------------------------------------------------------------------------------
     def search(
@@ -182,11 +192,63 @@ class Vault:
     def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
         """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
         when = parse_when(as_of)
+        exact = self.graph_answer(question, as_of=when)
+        if exact is not None:
+            return exact
         budget = budget or self.settings.search.context_tokens
         if self.backend.context_tokens is not None:
             budget = min(budget, self.backend.context_tokens)
         pack = self.context(question, when, k=k, budget=budget)
         return compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
+
+    def graph_answer(self, question: str, as_of: DateLike | None = None) -> Answer | None:
+        """An exact, cited answer from the knowledge graph, or None when the graph cannot settle the question."""
+        from knowme.graph.answer import graph_answer
+
+        return graph_answer(self.store, question, today=parse_when(as_of) or datetime.now(local_tz()))
+
+    # -- the knowledge graph -----------------------------------------------------------------------------------
+    def people(self) -> list[PersonSummary]:
+        """Everyone in the graph (the user first), with aliases and their relationship to the user."""
+        from knowme.graph import views
+
+        return views.people(self.store)
+
+    def person(self, name: str) -> PersonProfile:
+        """One person's profile: aliases, relationship, facts with dates and refs, merges, recent interactions."""
+        from knowme.graph import views
+
+        return views.person(self.store, name)
+
+    def facts(self, as_of: DateLike | None = None, about: str | None = None) -> list[FactView]:
+        """Facts (all, or those true on ``as_of``), optionally only those about one person."""
+        from knowme.graph import views
+
+        when = parse_when(as_of)
+        return views.facts(self.store, as_of=when.date() if when else None, about=about)
+
+    def timeline(
+        self, since: DateLike | None = None, until: DateLike | None = None, person: str | None = None
+    ) -> list[TimelineEntry]:
+        """Dated facts and commitments in order, optionally for one person."""
+        from knowme.graph import views
+
+        lo, hi = parse_when(since, end_of_day=False), parse_when(until)
+        return views.timeline(
+            self.store, since=lo.date() if lo else None, until=hi.date() if hi else None, person_name=person
+        )
+
+    def merge_people(self, keep: str, drop: str) -> str:
+        """Join ``drop`` into ``keep`` (kept across later ingests); returns the kept person's name."""
+        from knowme.graph import views
+
+        return views.merge_people(self.store, keep, drop).name
+
+    def split_person(self, name: str, alias: str) -> str:
+        """Move ``alias`` off ``name`` into a person of its own; returns the new person's name."""
+        from knowme.graph import views
+
+        return views.split_person(self.store, name, alias).name
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:

@@ -238,7 +238,9 @@ def demo(
 
 def _register_subcommands() -> None:
     from knowme.interfaces.cli_eval import eval_app
+    from knowme.interfaces.graph_cli import register
 
+    register(app)
     app.add_typer(eval_app, name="eval")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from knowme.models import Chunk, Record
+from knowme.store.graph import GraphStore
 
 UNDATED = -1  # the timestamp stored for records without one: they pass "until"/as-of filters, not "since"
 
@@ -142,3 +143,8 @@ class Store(ABC):
 
     @abstractmethod
     def applied_migrations(self) -> list[str]: ...
+
+    # -- knowledge graph ---------------------------------------------------------------------------------------
+    @abstractmethod
+    def graph(self) -> GraphStore:
+        """The entities, facts, commitments and provenance of this vault (same transactions)."""

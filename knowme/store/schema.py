@@ -179,6 +179,54 @@ def m002_graph_and_governance(conn: Any, dim: int) -> None:
     )
 
 
+def m004_graph_facts(conn: Any, dim: int) -> None:
+    """What the knowledge graph needs beyond m002: why aliases and merges happened, pinned aliases (so a user's
+    merge or split survives later ingests), fact details, and commitments. Independent of other migrations."""
+    _script(
+        conn,
+        """
+        ALTER TABLE entity_aliases ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE facts ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX facts_object ON facts(object_id);
+        CREATE INDEX facts_extractor ON facts(extractor, extractor_version);
+        CREATE TABLE entity_merges (
+            id INTEGER PRIMARY KEY,
+            kept_id TEXT NOT NULL,
+            merged_id TEXT NOT NULL,
+            merged_name TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            aliases TEXT NOT NULL DEFAULT '[]',   -- JSON list of the aliases that came with the merged entity
+            at TEXT NOT NULL
+        );
+        CREATE INDEX entity_merges_kept ON entity_merges(kept_id);
+        -- a user's decision: this alias belongs to this entity (merge) or stands alone (split)
+        CREATE TABLE alias_pins (
+            alias TEXT PRIMARY KEY,
+            entity_id TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE TABLE commitments (
+            id TEXT PRIMARY KEY,
+            direction TEXT NOT NULL,       -- made (the user promised) or received (someone asked the user)
+            counterparty_id TEXT REFERENCES entities(id) ON DELETE SET NULL,
+            what TEXT NOT NULL,
+            due TEXT,                      -- ISO date
+            status TEXT NOT NULL,          -- open or done
+            made_at TEXT,                  -- when the promise was made (the message date)
+            done_at TEXT,
+            record_id TEXT NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+            done_record_id TEXT REFERENCES records(id) ON DELETE SET NULL,
+            thread TEXT,
+            extractor TEXT NOT NULL,
+            extractor_version TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX commitments_counterparty ON commitments(counterparty_id);
+        """,
+    )
+
+
 def m005_record_follows(conn: Any, dim: int) -> None:
     """Thread order: the ref each record replies to or follows, so search can read a turn with its neighbours."""
     _script(
@@ -190,4 +238,9 @@ def m005_record_follows(conn: Any, dim: int) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_records_and_chunks, m002_graph_and_governance, m005_record_follows)
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_records_and_chunks,
+    m002_graph_and_governance,
+    m004_graph_facts,
+    m005_record_follows,
+)

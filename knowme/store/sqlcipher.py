@@ -15,17 +15,21 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlite_vec
 from sqlcipher3 import dbapi2 as sqlite
 
 from knowme.errors import VaultCorrupt, WrongPassphrase
+from knowme.graph.model import USER_ID
 from knowme.models import Chunk, Record, Section
 from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
 from knowme.store.schema import MIGRATIONS
 from knowme.store.vectors import VectorMatrix
+
+if TYPE_CHECKING:
+    from knowme.store.sqlgraph import SQLiteGraphStore
 
 VAULT_FILE = "vault.db"
 BACKUP_DIR = "backups"
@@ -260,6 +264,8 @@ class SQLCipherStore(Store):
                 self._conn.execute("DELETE FROM chunks WHERE record_id = ?", (rid,))
                 gone += self._conn.execute("DELETE FROM records WHERE id = ?", (rid,)).rowcount
             self._bump_vectors()
+            if gone:
+                self.graph().prune(keep=(USER_ID,))  # what only these records supported goes with them
         return gone
 
     _RECORD_COLUMNS = (
@@ -481,6 +487,11 @@ class SQLCipherStore(Store):
                 """,
                 (source, json.dumps(cursor, sort_keys=True), items, _now()),
             )
+
+    def graph(self) -> SQLiteGraphStore:
+        from knowme.store.sqlgraph import SQLiteGraphStore
+
+        return SQLiteGraphStore(self)
 
     def integrity_check(self) -> str:
         return str(self._q("PRAGMA integrity_check").fetchone()[0])

@@ -1,0 +1,324 @@
+"""Exact answers from the graph, tried before retrieval: birthdays, relationships, where the user lived or worked
+at a date, health facts, commitments. Each answer cites the refs of the records its facts came from.
+
+A question is matched by shape ("when is X's birthday", "who is my manager now", "where did I live in January",
+"what did I promise Tom", "is Tom allergic to anything"); X may be a name, an alias, or "my mother". When the shape
+matches but the graph holds nothing (or X is unknown), :func:`graph_answer` returns ``None`` and ``ask`` falls back
+to retrieval: unknown stays unknown, never guessed. Conflicting claims are ranked by recency of validity, then
+source reliability (confidence), then how many records support them.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from datetime import date, datetime
+
+from knowme.graph.dates import CAPITAL_MONTHS, find_date
+from knowme.graph.extractors import RELATION_WORDS, relation_of
+from knowme.graph.model import USER_ID, Commitment, Fact
+from knowme.graph.names import first_name, fold, name_key
+from knowme.models import Answer
+from knowme.store.base import Store
+
+SYMMETRIC = frozenset({"partner", "colleague", "friend", "sibling", "cousin", "neighbour"})
+_REL = "|".join(sorted((re.escape(w) for w in RELATION_WORDS), key=len, reverse=True))
+_MONTHS = [m.lower() for m in CAPITAL_MONTHS.split("|")]
+
+
+class GraphAnswerer:
+    def __init__(self, store: Store, today: date) -> None:
+        self.store = store
+        self.graph = store.graph()
+        self.today = today
+
+    # -- lookups ---------------------------------------------------------------------------------------------
+    def name(self, entity_id: str | None) -> str:
+        entity = self.graph.get_entity(entity_id) if entity_id else None
+        return entity.name if entity else "?"
+
+    def refs(self, facts: list[Fact] | list[Commitment], limit: int = 3) -> list[str]:
+        found: list[str] = []
+        for item in facts:
+            kind = "fact" if isinstance(item, Fact) else "commitment"
+            for source in reversed(self.graph.sources(kind, item.id)):
+                if source.ref not in found:
+                    found.append(source.ref)
+        return found[:limit]
+
+    def valid_at(self, facts: list[Fact], when: date) -> list[Fact]:
+        day = when.isoformat()
+        valid = [f for f in facts if (f.valid_from or "") <= day and (f.valid_to is None or day < f.valid_to)]
+        return sorted(valid, key=lambda f: (f.valid_from or "", f.confidence), reverse=True)
+
+    def relation(self, subject: str, predicate: str, when: date) -> list[Fact]:
+        facts = self.graph.facts(subject_id=subject, predicate=predicate)
+        if predicate in SYMMETRIC:
+            facts += [
+                Fact(
+                    f.id,
+                    subject,
+                    predicate,
+                    f.subject_id,
+                    None,
+                    f.valid_from,
+                    f.valid_to,
+                    f.recorded_at,
+                    None,
+                    f.confidence,
+                    f.extractor,
+                    f.extractor_version,
+                    f.attributes,
+                )  # fmt: skip
+                for f in self.graph.facts(object_id=subject, predicate=predicate)
+            ]
+        return self.valid_at([f for f in facts if f.object_id], when)
+
+    def person(self, text: str, when: date) -> str | None:
+        """``me``, ``my mother``, ``Tom``, ``Tom Becker``, ``Jota`` → an entity id (None when unknown/ambiguous)."""
+        text = re.sub(r"['’]s?$", "", text.strip(" ?.,")).strip()
+        low = text.lower()
+        if low in ("i", "me", "my", "myself"):
+            return USER_ID
+        m = re.fullmatch(rf"(?:my|our)\s+(?:current\s+|new\s+)?({_REL})", low)
+        if m:
+            rel = relation_of(m.group(1))
+            facts = self.relation(USER_ID, rel, when) if rel else []
+            return facts[0].object_id if facts else None
+        key = name_key(text)
+        if not key:
+            return None
+        hits: set[str] = set()
+        for alias in self.graph.aliases():
+            alias_key = name_key(alias.alias) if alias.kind in ("name", "nickname") else ""
+            if alias_key == key:
+                hits.add(alias.entity_id)
+        if not hits and " " not in key:
+            for alias in self.graph.aliases():
+                if alias.kind == "name" and " " in alias.alias and first_name(alias.alias) == key:
+                    hits.add(alias.entity_id)
+        persons = {h for h in hits if (e := self.graph.get_entity(h)) is not None and e.type == "person"}
+        return next(iter(persons)) if len(persons) == 1 else None
+
+    def when_in(self, question: str) -> date:
+        """The date a question asks about: "in January", "on 3 March 2025", "in 2024"; else today."""
+        q = question.lower()
+        m = re.search(rf"\b(?:in|during|back in)\s+(?:early\s+|late\s+)?({'|'.join(_MONTHS)})(?:\s+(\d{{4}}))?", q)
+        if m:
+            month = _MONTHS.index(m.group(1)) + 1
+            year = (
+                int(m.group(2))
+                if m.group(2)
+                else (self.today.year if month <= self.today.month else self.today.year - 1)
+            )
+            return date(year, month, min(15, monthrange(year, month)[1]))
+        m = re.search(r"\b(?:on|at|as of)\s+(.+?)\??$", question)
+        if m:
+            found, _ = find_date(m.group(1), self.today)
+            if found:
+                return found
+        m = re.search(r"\bin\s+(\d{4})\b", q)
+        if m:
+            return date(int(m.group(1)), 12, 31) if int(m.group(1)) < self.today.year else self.today
+        return self.today
+
+    # -- answering -------------------------------------------------------------------------------------------
+    def answer(self, question: str) -> Answer | None:
+        q = " ".join(question.strip().split())
+        for method in (self._birthday, self._relationship, self._place, self._health, self._commitments,
+                       self._who_is):  # fmt: skip
+            result = method(q)
+            if result is not None:
+                return result
+        return None
+
+    def _done(self, text: str, items: list[Fact] | list[Commitment]) -> Answer | None:
+        refs = self.refs(items)
+        return Answer(text=text, citations=refs, evidence=[], backend="graph") if refs else None
+
+    def _birthday(self, q: str) -> Answer | None:
+        m = re.search(
+            r"\bwhen(?:'s| is| was)\s+(?P<who>.+?)(?:['’]s?)?\s+(?P<what>birthday|anniversary|bday)\b", q, re.I
+        )
+        m = m or re.search(r"\bwhen\s+(?:is|was)\s+(?P<who>.+?)\s+born\b", q, re.I)
+        m = m or re.search(r"\bwhat(?:'s| is)\s+(?P<who>.+?)['’]s?\s+(?P<what>birthday|date of birth)\b", q, re.I)
+        if not m:
+            return None
+        what = (m.groupdict().get("what") or "birthday").lower()
+        predicate = "anniversary" if what == "anniversary" else "birthday"
+        who_text = m.group("who")
+        if who_text.lower() in ("our", "my") and predicate == "anniversary":
+            subjects = [USER_ID] + [f.object_id for f in self.relation(USER_ID, "partner", self.today) if f.object_id]
+        else:
+            who = self.person(who_text, self.today)
+            if who is None:
+                return None
+            subjects = [who]
+        for subject in subjects:
+            facts = self.graph.facts(subject_id=subject, predicate=predicate)
+            if not facts:
+                continue
+            votes: dict[str, list[Fact]] = {}
+            for fact in facts:
+                md = (fact.object_value or "")[-5:]
+                votes.setdefault(md, []).append(fact)
+            best = max(votes.values(), key=lambda fs: (max(f.confidence for f in fs), len(fs)))
+            value = next((f.object_value for f in best if f.object_value and f.object_value[:2] != "--"), None)
+            shown = _pretty(value or best[0].object_value or "")
+            label = "your" if subject == USER_ID and who_text.lower() in ("my", "i", "me", "our") else None
+            owner = label or f"{self.name(subject)}'s"
+            return self._done(f"{owner[0].upper()}{owner[1:]} {predicate} is {shown}.", best)
+        return None
+
+    def _relationship(self, q: str) -> Answer | None:
+        m = re.search(rf"\bwho(?:'s| is| was| were| are)\s+(?:my|our)\s+(?:current\s+)?(?P<rel>{_REL})\b", q, re.I)
+        if not m:
+            return None
+        rel = relation_of(m.group("rel"))
+        if rel is None:
+            return None
+        when = self.when_in(q)
+        facts = self.relation(USER_ID, rel, when)
+        if not facts:
+            return None
+        names = list(dict.fromkeys(self.name(f.object_id) for f in facts))
+        if rel in ("manager", "partner", "mother", "father"):
+            names = names[:1]
+            facts = [f for f in facts if self.name(f.object_id) == names[0]]
+        since = facts[0].valid_from
+        tail = f" (since {_pretty(since)})" if since and rel in ("manager", "partner") else ""
+        return self._done(f"Your {m.group('rel').lower()}: {', '.join(names)}{tail}.", facts)
+
+    def _place(self, q: str) -> Answer | None:
+        m = re.search(r"\bwhere\s+(?:do|did|does|was|am|were)\s+(?P<who>I|we|.+?)\s+(?P<verb>live|living|work|working|based)\b", q, re.I)  # fmt: skip  # noqa: E501
+        m = m or re.search(r"\bwho\s+(?:do|did)\s+(?P<who>I)\s+(?P<verb>work)\s+for\b", q, re.I)
+        if not m:
+            return None
+        who = USER_ID if m.group("who").lower() in ("i", "we") else self.person(m.group("who"), self.today)
+        if who is None:
+            return None
+        predicate = "works_at" if m.group("verb").lower().startswith("work") else "lives_in"
+        when = self.when_in(q)
+        facts = self.valid_at(self.graph.facts(subject_id=who, predicate=predicate), when)
+        facts = [f for f in facts if f.object_id]
+        if not facts:
+            return None
+        top = facts[0]
+        same = [f for f in facts if f.object_id == top.object_id]
+        verb = "live" if predicate == "lives_in" else "work"
+        subject = "You" if who == USER_ID else self.name(who)
+        tense = "lived" if when < self.today and predicate == "lives_in" else verb
+        if who != USER_ID:
+            tense = f"{tense}s" if tense == verb else tense
+        since = (
+            f" (since {_pretty(top.valid_from)})" if top.valid_from and top.attributes.get("kind") == "change" else ""
+        )
+        place = self.name(top.object_id)
+        at = "in" if predicate == "lives_in" else "at"
+        return self._done(f"{subject} {tense} {at} {place}{since}.", same)
+
+    def _health(self, q: str) -> Answer | None:
+        m = re.search(r"\b(?:is|are|am)\s+(?P<who>.+?)\s+allergic\b", q, re.I) or re.search(
+            r"\bwhat\s+(?:is|are|am)\s+(?P<who>.+?)\s+allergic\s+to\b", q, re.I
+        )
+        predicate = "allergy"
+        if not m:
+            m = re.search(r"\b(?:does|do)\s+(?P<who>.+?)\s+have\s+any\s+(?P<p>allerg|condition|medical)", q, re.I)
+            if m and not m.group("p").lower().startswith("allerg"):
+                predicate = "condition"
+        if not m:
+            m = re.search(r"\bwhat\s+(?:medication|medicine|meds|pills)\s+(?:is|are|am|does|do)\s+(?P<who>.+?)\s+(?:taking|take|on)\b", q, re.I)  # fmt: skip  # noqa: E501
+            predicate = "medication"
+        if not m:
+            return None
+        who = self.person(re.sub(r"^(?:you|i)$", "me", m.group("who"), flags=re.I), self.today)
+        if who is None:
+            return None
+        facts = self.graph.facts(subject_id=who, predicate=predicate)
+        if not facts:
+            return None
+        values = list(dict.fromkeys(f.object_value for f in facts if f.object_value))
+        subject = "You" if who == USER_ID else self.name(who)
+        verb = {"allergy": "allergic to", "condition": "diagnosed with", "medication": "taking"}[predicate]
+        be = "are" if who == USER_ID else "is"
+        return self._done(f"{subject} {be} {verb} {', '.join(values)}.", facts)
+
+    def _commitments(self, q: str) -> Answer | None:
+        patterns = (
+            (
+                r"\bwhat\s+(?:did|have)\s+I\s+promised?\s+(?:to\s+)?(?P<who>.+?)(?:\s+(?:to|that|about|for)\b.*)?\??$",
+                ("made",),
+            ),
+            (r"\bwhat\s+do\s+I\s+owe\s+(?P<who>.+?)\??$", ("made", "asked")),
+            (
+                r"\bwhat\s+(?:did|has|have)\s+(?P<who>.+?)\s+(?:ask|asked|request|requested|want|wanted)\s+"
+                r"(?:me|of me)\b",
+                ("asked",),
+            ),
+            (r"\bwhat\s+(?:did|has|have)\s+(?P<who>.+?)\s+promised?\s+(?:me|to me|us)\b", ("received",)),
+            (r"\bwhat\s+(?:are\s+)?(?:my\s+)?(?P<open>open\s+)?(?:promises|commitments)\b", ("made", "asked")),
+        )
+        for pattern, directions in patterns:
+            m = re.search(pattern, q, re.I)
+            if not m:
+                continue
+            who_text = m.groupdict().get("who")
+            who = self.person(who_text, self.today) if who_text else None
+            if who_text and who is None:
+                return None
+            items = [
+                c
+                for c in self.graph.commitments(counterparty_id=who)
+                if c.direction in directions and (not m.groupdict().get("open") or c.status == "open")
+            ]
+            if not items:
+                return None
+            items.sort(key=lambda c: c.made_at or "", reverse=True)
+            lines = []
+            for c in items[:5]:
+                due = f", due {_pretty(c.due)}" if c.due else ""
+                whom = f" ({self.name(c.counterparty_id)})" if who is None and c.counterparty_id else ""
+                lines.append(f"{c.what}{whom}{due} [{c.status}]")
+            lead = {"made": "You promised", "asked": "You were asked to", "received": "You were promised"}
+            head = lead.get(directions[0], "Commitments")
+            target = f" {self.name(who)}" if who and directions[0] == "made" else ""
+            if directions[0] == "asked" and who:
+                head = f"{self.name(who)} asked you to"
+            return self._done(f"{head}{target}: " + "; ".join(lines) + ".", items[:5])
+        return None
+
+    def _who_is(self, q: str) -> Answer | None:
+        m = re.fullmatch(r"who(?:'s| is| was)\s+(?P<who>[^?]+?)\??", q, re.I)
+        if not m or m.group("who").lower().startswith(("my ", "our ", "the ")):
+            return None
+        who = self.person(m.group("who"), self.today)
+        if who is None or who == USER_ID:
+            return None
+        facts = [f for f in self.graph.facts(subject_id=USER_ID) if f.object_id == who]
+        inverse = [f for f in self.graph.facts(object_id=USER_ID) if f.subject_id == who and f.predicate in SYMMETRIC]
+        facts = self.valid_at(facts + inverse, self.today) or facts + inverse
+        if not facts:
+            return None
+        rels = list(dict.fromkeys(f.predicate for f in facts))
+        return self._done(f"{self.name(who)} is your {' and '.join(r.replace('_', ' ') for r in rels)}.", facts)
+
+
+def _pretty(value: str | None) -> str:
+    if not value:
+        return ""
+    if value.startswith("--"):
+        month, day = int(value[2:4]), int(value[5:7])
+        return f"{day} {CAPITAL_MONTHS.split('|')[month - 1]}"
+    try:
+        parsed = date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return f"{parsed.day} {CAPITAL_MONTHS.split('|')[parsed.month - 1]} {parsed.year}"
+
+
+def graph_answer(store: Store, question: str, *, today: datetime | date | None = None) -> Answer | None:
+    """An exact answer from the graph, or ``None`` when the graph cannot settle the question."""
+    day = today.date() if isinstance(today, datetime) else today or date.today()
+    if not fold(question):
+        return None
+    return GraphAnswerer(store, day).answer(question)
