@@ -20,10 +20,11 @@ from knowme.assist.ask import answer as compose_answer
 from knowme.config import Settings, load_settings, user_dir
 from knowme.connectors.base import local_tz
 from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
+from knowme.extract.chunking import chunk_record
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
-from knowme.models import Answer, Hit, IngestReport
+from knowme.models import Answer, Hit, IngestReport, Record, stable_hash
 from knowme.plugins import embedders
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
@@ -163,6 +164,38 @@ class Vault:
             budget=budget or self.settings.search.context_tokens,
             today=when or datetime.now(local_tz()),
         )
+
+    # -- records ---------------------------------------------------------------------------------------------
+    def records(self, ref: str) -> list[Record]:
+        """The stored records behind a source-native reference (several for a recurring event), oldest first."""
+        return self.store.records_by_ref(ref)
+
+    def recent(self, limit: int = 20, *, kinds: Sequence[str] = (), until: DateLike | None = None) -> list[Record]:
+        """The ``limit`` newest dated records (optionally of ``kinds``, at or before ``until``), newest first."""
+        return self.store.recent_records(limit, kinds=tuple(kinds), until=parse_when(until))
+
+    def remember(self, text: str, *, title: str = "", source: str = "remembered") -> Record:
+        """Store ``text`` the user stated as a note (``note:remembered/<time>-<hash>``), indexed for search."""
+        body = text.strip()
+        if not body:
+            raise ConfigError("nothing to remember: the text is empty")
+        now = datetime.now(local_tz()).replace(microsecond=0)
+        digest = stable_hash(source, now.isoformat(), body, length=12)
+        record = Record(
+            source=source,
+            kind="note",
+            native_id=digest,
+            ref=f"note:remembered/{now.strftime('%Y%m%dT%H%M%S')}-{digest[:8]}",
+            text=body,
+            title=title.strip() or body.splitlines()[0][:80],
+            timestamp=now,
+            meta={"origin": source},
+        )
+        chunks = chunk_record(record)
+        vectors = self.embedder.embed([c.index_text for c in chunks], batch_size=self.settings.embedder.batch_size)
+        with self.store.transaction():
+            self.store.upsert_record(record, chunks, vectors)
+        return record
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:

@@ -236,6 +236,15 @@ def demo(
     run_demo(home=home, backend=backend, fresh=not keep, console=out)
 
 
+def _register_server_commands() -> None:
+    from knowme.interfaces.server_cli import register
+
+    register(app)
+
+
+_register_server_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
