@@ -81,3 +81,4 @@ def mcp(home: HomeOpt = None) -> None:
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(token)
+    app.command()(mcp)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from knowme.server.app import Limits, create_app
 from knowme.server.auth import Authorizer
+from knowme.server.mcp_http import mount_mcp
 from knowme.vault import Vault
 
 
@@ -16,4 +19,4 @@ def build_app(
     limits: Limits = Limits(),  # noqa: B008 - frozen
     authorizer: Authorizer | None = None,
 ) -> FastAPI:
-    return create_app(vault, authorizer=authorizer, limits=limits)
+    return create_app(vault, authorizer=authorizer, limits=limits, extras=(partial(mount_mcp, host=host),))
