@@ -47,7 +47,7 @@ FEATURES = {
     "ask": True,
     "ingest": True,
     "mcp": False,
-    "openai_proxy": False,
+    "openai_proxy": True,
     "web": False,
     "graph": False,
     "privacy": False,
