@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from knowme.server.app import Limits, create_app
 from knowme.server.auth import Authorizer
 from knowme.server.mcp_http import mount_mcp
+from knowme.server.web import mount_web
 from knowme.vault import Vault
 
 
@@ -19,4 +20,4 @@ def build_app(
     limits: Limits = Limits(),  # noqa: B008 - frozen
     authorizer: Authorizer | None = None,
 ) -> FastAPI:
-    return create_app(vault, authorizer=authorizer, limits=limits, extras=(partial(mount_mcp, host=host),))
+    return create_app(vault, authorizer=authorizer, limits=limits, extras=(partial(mount_mcp, host=host), mount_web))
