@@ -11,22 +11,23 @@ with knowme.open() as vault:            # KNOWME_HOME / KNOWME_PASSPHRASE / keyr
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from knowme.assist.ask import ContextPack, build_context
+from knowme.assist.ask import AnswerEvent, ContextPack, build_context, stream_answer
 from knowme.assist.ask import answer as compose_answer
 from knowme.config import Settings, load_settings, user_dir
 from knowme.connectors.base import local_tz
 from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
+from knowme.extract.chunking import chunk_record
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
-from knowme.models import Answer, Hit, IngestReport, Record
+from knowme.models import Answer, Hit, IngestReport, Record, stable_hash
 from knowme.plugins import embedders
 from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
@@ -189,17 +190,34 @@ class Vault:
         result = self.search_result(question, k=k, as_of=as_of)
         return build_context(result.hits, budget or self.settings.search.context_tokens, found=found(result.signals))
 
+    def _answer_pack(self, question: str, when: datetime | None, k: int, budget: int | None) -> ContextPack:
+        budget = budget or self.settings.search.context_tokens
+        if self.backend.context_tokens is not None:
+            budget = min(budget, self.backend.context_tokens)
+        return self.context(question, when, k=k, budget=budget)
+
     def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
         """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
         when = parse_when(as_of)
         exact = self.graph_answer(question, as_of=when)
         if exact is not None:
             return exact
-        budget = budget or self.settings.search.context_tokens
-        if self.backend.context_tokens is not None:
-            budget = min(budget, self.backend.context_tokens)
-        pack = self.context(question, when, k=k, budget=budget)
+        pack = self._answer_pack(question, when, k, budget)
         return compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
+
+    def ask_stream(
+        self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None
+    ) -> Iterator[AnswerEvent]:
+        """:meth:`ask` as events: ``("evidence", hits)``, ``("delta", text)``..., then ``("answer", Answer)``."""
+        when = parse_when(as_of)
+        exact = self.graph_answer(question, as_of=when)
+        if exact is not None:
+            yield "evidence", exact.evidence
+            yield "delta", exact.text
+            yield "answer", exact
+            return
+        pack = self._answer_pack(question, when, k, budget)
+        yield from stream_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
 
     def graph_answer(self, question: str, as_of: DateLike | None = None) -> Answer | None:
         """An exact, cited answer from the knowledge graph, or None when the graph cannot settle the question."""
@@ -249,6 +267,38 @@ class Vault:
         from knowme.graph import views
 
         return views.split_person(self.store, name, alias).name
+
+    # -- records ---------------------------------------------------------------------------------------------
+    def records(self, ref: str) -> list[Record]:
+        """The stored records behind a source-native reference (several for a recurring event), oldest first."""
+        return self.store.records_by_ref(ref)
+
+    def recent(self, limit: int = 20, *, kinds: Sequence[str] = (), until: DateLike | None = None) -> list[Record]:
+        """The ``limit`` newest dated records (optionally of ``kinds``, at or before ``until``), newest first."""
+        return self.store.recent_records(limit, kinds=tuple(kinds), until=parse_when(until))
+
+    def remember(self, text: str, *, title: str = "", source: str = "remembered") -> Record:
+        """Store ``text`` the user stated as a note (``note:remembered/<time>-<hash>``), indexed for search."""
+        body = text.strip()
+        if not body:
+            raise ConfigError("nothing to remember: the text is empty")
+        now = datetime.now(local_tz()).replace(microsecond=0)
+        digest = stable_hash(source, now.isoformat(), body, length=12)
+        record = Record(
+            source=source,
+            kind="note",
+            native_id=digest,
+            ref=f"note:remembered/{now.strftime('%Y%m%dT%H%M%S')}-{digest[:8]}",
+            text=body,
+            title=title.strip() or body.splitlines()[0][:80],
+            timestamp=now,
+            meta={"origin": source},
+        )
+        chunks = chunk_record(record)
+        vectors = self.embedder.embed([c.index_text for c in chunks], batch_size=self.settings.embedder.batch_size)
+        with self.store.transaction():
+            self.store.upsert_record(record, chunks, vectors)
+        return record
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:

@@ -12,9 +12,10 @@ below its threshold, no model is asked: the answer says nothing was found and sh
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Answer, Hit
@@ -99,6 +100,29 @@ def cited_refs(reply: str, pack: ContextPack) -> list[str]:
     return refs
 
 
+def _prepare(
+    question: str, pack: ContextPack, backend: ChatBackend, today: datetime | None, options: CompletionOptions | None
+) -> tuple[ContextPack, list[Message], CompletionOptions] | Answer:
+    """The pack the model sees and its messages, or the final answer when there is nothing to ask a model."""
+    compact = backend.prompt_style == "compact"
+    if compact:
+        pack = ContextPack(pack.passages[:COMPACT_PASSAGES], pack.text, pack.tokens, pack.found)
+    if not pack.passages or pack.found < NOT_FOUND_BELOW:
+        # nothing close enough to the question: say so instead of letting a model guess from unrelated passages
+        return Answer(text=NOT_FOUND, citations=[], evidence=list(pack.passages), backend="none")
+    messages = build_messages(question, pack, today=today, style=backend.prompt_style)
+    default = CompletionOptions(max_tokens=80) if compact else CompletionOptions()
+    return pack, messages, options or default
+
+
+def _finish(reply: str, pack: ContextPack, backend: ChatBackend) -> Answer:
+    reply = reply.strip()
+    citations = cited_refs(reply, pack)
+    if not citations:
+        citations = list(dict.fromkeys(h.ref for h in pack.passages[:FALLBACK_CITATIONS]))
+    return Answer(text=reply, citations=citations, evidence=list(pack.passages), backend=backend.describe())
+
+
 def answer(
     question: str,
     pack: ContextPack,
@@ -108,16 +132,36 @@ def answer(
     options: CompletionOptions | None = None,
 ) -> Answer:
     """Phrase an answer to ``question`` from ``pack`` (built under the backend's budget) with ``backend``."""
-    compact = backend.prompt_style == "compact"
-    if compact:
-        pack = ContextPack(pack.passages[:COMPACT_PASSAGES], pack.text, pack.tokens, pack.found)
-    if not pack.passages or pack.found < NOT_FOUND_BELOW:
-        # nothing close enough to the question: say so instead of letting a model guess from unrelated passages
-        return Answer(text=NOT_FOUND, citations=[], evidence=list(pack.passages), backend="none")
-    messages = build_messages(question, pack, today=today, style=backend.prompt_style)
-    default = CompletionOptions(max_tokens=80) if compact else CompletionOptions()
-    reply = backend.complete(messages, options or default).strip()
-    citations = cited_refs(reply, pack)
-    if not citations:
-        citations = list(dict.fromkeys(h.ref for h in pack.passages[:FALLBACK_CITATIONS]))
-    return Answer(text=reply, citations=citations, evidence=list(pack.passages), backend=backend.describe())
+    prepared = _prepare(question, pack, backend, today, options)
+    if isinstance(prepared, Answer):
+        return prepared
+    pack, messages, chosen = prepared
+    return _finish(backend.complete(messages, chosen), pack, backend)
+
+
+AnswerEvent = tuple[str, Any]  # ("evidence", [Hit, ...]) · ("delta", str) · ("answer", Answer)
+
+
+def stream_answer(
+    question: str,
+    pack: ContextPack,
+    backend: ChatBackend,
+    *,
+    today: datetime | None = None,
+    options: CompletionOptions | None = None,
+) -> Iterator[AnswerEvent]:
+    """:func:`answer` as events: the passages shown to the model first, then the reply as it is written, then the
+    final :class:`Answer` with its citations."""
+    prepared = _prepare(question, pack, backend, today, options)
+    if isinstance(prepared, Answer):
+        yield "evidence", prepared.evidence
+        yield "delta", prepared.text
+        yield "answer", prepared
+        return
+    pack, messages, chosen = prepared
+    yield "evidence", list(pack.passages)
+    pieces: list[str] = []
+    for piece in backend.stream(messages, chosen):
+        pieces.append(piece)
+        yield "delta", piece
+    yield "answer", _finish("".join(pieces), pack, backend)

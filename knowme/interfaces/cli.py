@@ -237,10 +237,11 @@ def demo(
 
 
 def _register_subcommands() -> None:
+    from knowme.interfaces import graph_cli, server_cli
     from knowme.interfaces.cli_eval import eval_app
-    from knowme.interfaces.graph_cli import register
 
-    register(app)
+    graph_cli.register(app)
+    server_cli.register(app)
     app.add_typer(eval_app, name="eval")
 
 

@@ -102,6 +102,10 @@ class Store(ABC):
     def records_by_ref(self, ref: str) -> list[Record]: ...
 
     @abstractmethod
+    def recent_records(self, limit: int, *, kinds: Sequence[str] = (), until: datetime | None = None) -> list[Record]:
+        """The ``limit`` newest dated records (of ``kinds`` if given, dated at or before ``until``), newest first."""
+
+    @abstractmethod
     def counts(self) -> dict[str, int]:
         """Records per kind."""
 

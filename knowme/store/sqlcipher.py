@@ -304,6 +304,18 @@ class SQLCipherStore(Store):
         rows = self._q(f"SELECT {self._RECORD_COLUMNS} FROM records WHERE ref = ? ORDER BY ts", (ref,)).fetchall()
         return [self._record(row) for row in rows]
 
+    def recent_records(self, limit: int, *, kinds: Sequence[str] = (), until: datetime | None = None) -> list[Record]:
+        where: list[str] = [f"ts > {UNDATED}"]  # undated records have no place on a timeline
+        params: list[Any] = []
+        if kinds:
+            where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            params.extend(kinds)
+        if until is not None:
+            where.append("ts <= ?")
+            params.append(until.timestamp())
+        sql = f"SELECT {self._RECORD_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY ts DESC, id LIMIT ?"
+        return [self._record(row) for row in self._q(sql, [*params, max(0, int(limit))]).fetchall()]
+
     def counts(self) -> dict[str, int]:
         return {kind: n for kind, n in self._q("SELECT kind, count(*) FROM records GROUP BY kind ORDER BY kind")}
 

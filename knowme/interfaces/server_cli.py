@@ -1,0 +1,84 @@
+"""The server commands of ``knowme``: ``serve``, ``token`` and ``mcp``, registered on the main app by
+:func:`register` (the main CLI module calls it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
+]
+
+out = Console()
+err = Console(stderr=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (non-loopback needs TLS).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="TLS certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key", help="TLS private key (PEM).")] = None,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Largest upload to /api/ingest.")] = 64,
+    home: HomeOpt = None,
+) -> None:
+    """Serve the HTTP API, the MCP endpoint, the OpenAI-compatible proxy and the web page (127.0.0.1 by default)."""
+    import uvicorn
+
+    import knowme
+    from knowme.server.app import Limits
+    from knowme.server.auth import has_token, issue_token
+    from knowme.server.full import build_app
+    from knowme.server.run import base_url, check_bind
+
+    tls = check_bind(host, tls_cert, tls_key)
+    url = base_url(host, port, tls=tls)
+    with knowme.open(home, create=False) as vault:
+        if not has_token(vault.store):
+            token = issue_token(vault.store)
+            out.print(f"API token (shown once; `knowme token` makes a new one): {token}", highlight=False)
+            out.print(f"Web page: {url}/#token={token}", highlight=False)
+        else:
+            out.print(f"Web page: {url}/  (paste your token; `knowme token` makes a new one)", highlight=False)
+        out.print(f"API docs: {url}/docs   MCP: {url}/mcp   OpenAI-compatible: {url}/v1", highlight=False)
+        err.print("Loading the search model...")
+        vault.warm_up()
+        app = build_app(vault, host=host, limits=Limits(upload=max_upload_mb << 20))
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            ssl_certfile=str(tls_cert) if tls_cert else None,
+            ssl_keyfile=str(tls_key) if tls_key else None,
+            log_level="warning",
+            access_log=False,
+        )
+
+
+def token(home: HomeOpt = None) -> None:
+    """Make a new API token for `knowme serve` (the old one stops working) and print it once."""
+    import knowme
+    from knowme.server.auth import issue_token
+
+    with knowme.open(home, create=False) as vault:
+        new = issue_token(vault.store)
+    print(new)
+    err.print("Keep it secret: it opens your vault over HTTP. Send it as 'Authorization: Bearer <token>'.")
+
+
+def mcp(home: HomeOpt = None) -> None:
+    """Speak the Model Context Protocol on stdin/stdout (for Claude Desktop, VS Code and other MCP clients)."""
+    import knowme
+    from knowme.server.mcp import build_mcp
+
+    with knowme.open(home, create=False) as vault:
+        build_mcp(vault).run("stdio")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(token)
+    app.command()(mcp)

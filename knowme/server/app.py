@@ -1,0 +1,104 @@
+"""The ASGI application: the HTTP API's routers, the error envelope, the body limits and the token check.
+
+:func:`create_app` takes an open :class:`~knowme.Vault` (the app does not close it: whoever opened it does) and
+an optional :class:`~knowme.server.auth.Authorizer` (default: the vault's local token). The OpenAPI document is
+at ``/openapi.json`` and browsable at ``/docs``. Areas are routers listed in :mod:`knowme.server.routes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from knowme import __version__
+from knowme.server.auth import Authorizer, LocalTokenAuthorizer
+from knowme.server.errors import BodyLimit, install_error_handlers
+from knowme.server.routes import ROUTERS
+from knowme.server.schemas import ErrorEnvelope
+from knowme.vault import Vault
+
+DESCRIPTION = """The HTTP API of a knowme vault: search, cited answers, records by reference, uploads.
+
+Every endpoint except `/healthz` needs `Authorization: Bearer <token>` (make one with `knowme token`).
+Every error has the same JSON shape: `{"error": {"status", "code", "message", "details"}}`.
+"""
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorEnvelope, "description": text}
+    for status, text in (
+        (400, "A bad parameter value (an unparseable date...)."),
+        (401, "No token, or not a valid one."),
+        (403, "The token lacks the scope this endpoint needs."),
+        (404, "Nothing with that reference."),
+        (413, "The request body is over the limit."),
+        (422, "The request does not match the schema."),
+        (500, "The server failed."),
+    )
+}
+
+
+#: Optional areas and whether this server offers them (extras switch theirs on); pages read this to show or hide
+#: their views, ``GET /api/status`` reports it.
+FEATURES = {
+    "search": True,
+    "ask": True,
+    "ingest": True,
+    "mcp": False,
+    "openai_proxy": True,
+    "web": False,
+    "graph": False,
+    "privacy": False,
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request body limits in bytes: JSON bodies, and uploads to ``/api/ingest``."""
+
+    body: int = 1 << 20
+    upload: int = 64 << 20
+
+
+#: Something to run for the app's lifetime (the MCP session manager): called with the app, entered at startup.
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    vault: Vault,
+    *,
+    authorizer: Authorizer | None = None,
+    limits: Limits = Limits(),  # noqa: B008 - frozen
+    extras: tuple[Callable[[FastAPI], LifespanHook | None], ...] = (),
+) -> FastAPI:
+    """The knowme server for ``vault``. ``extras`` add mounts (MCP, proxy, web page) and may return a lifespan hook."""
+    hooks: list[LifespanHook] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for hook in hooks:
+                await stack.enter_async_context(hook(app))
+            yield
+
+    app = FastAPI(
+        title="knowme",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.vault = vault
+    app.state.authorizer = authorizer or LocalTokenAuthorizer(vault.store)
+    app.state.features = dict(FEATURES)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    for extra in extras:
+        hook = extra(app)
+        if hook is not None:
+            hooks.append(hook)
+    app.add_middleware(BodyLimit, default=limits.body, by_prefix={"/api/ingest": limits.upload})
+    return app

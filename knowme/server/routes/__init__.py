@@ -1,0 +1,13 @@
+"""One router per area of the HTTP API. :data:`ROUTERS` is what :func:`knowme.server.create_app` mounts.
+
+To add an area (people, timeline, facts, privacy...), write a module here with an ``APIRouter`` named ``router``
+whose endpoints depend on :func:`knowme.server.auth.require`, and add it to :data:`ROUTERS`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from knowme.server.routes import ask, ingest, memory, openai_proxy, status
+
+ROUTERS: tuple[APIRouter, ...] = (status.router, memory.router, ask.router, ingest.router, openai_proxy.router)

@@ -1,0 +1,167 @@
+"""The HTTP API's request and response models (pydantic at the edge; the core stays frozen dataclasses).
+
+Each ``*Out.of(...)`` turns a core dataclass into its JSON shape. Timestamps are ISO 8601 with their offset, or
+null for undated items.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from knowme.models import Answer, Hit, IngestReport, Record
+
+#: A date (meaning its last second when it is an upper bound) or an ISO 8601 date-time.
+When = date | datetime
+
+
+class ErrorBody(BaseModel):
+    status: int = Field(description="The HTTP status, repeated.")
+    code: str = Field(description="A short machine-readable code: unauthorized, not_found, invalid_request...")
+    message: str = Field(description="One line for a person, saying what to do next where possible.")
+    details: list[dict[str, Any]] = Field(default_factory=list, description="Invalid fields (loc, msg) of a 422.")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error the API returns has this shape."""
+
+    error: ErrorBody
+
+
+class HitOut(BaseModel):
+    ref: str = Field(description="Source-native reference: mail:<Message-ID>, cal:<UID>, note:<path>...")
+    kind: str
+    source: str
+    timestamp: datetime | None
+    title: str
+    author: str | None
+    anchor: str
+    score: float
+    text: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        return cls(
+            ref=hit.ref,
+            kind=hit.kind,
+            source=hit.source,
+            timestamp=hit.timestamp,
+            title=hit.title,
+            author=hit.author,
+            anchor=hit.anchor,
+            score=round(hit.score, 6),
+            text=hit.text,
+        )
+
+
+class SearchOut(BaseModel):
+    query: str
+    hits: list[HitOut]
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=4000, description="A question about your own data.")
+    as_of: When | None = Field(default=None, description="Answer as of this date (YYYY-MM-DD or ISO 8601).")
+
+
+class AnswerOut(BaseModel):
+    text: str
+    citations: list[str] = Field(description="Refs of the passages the answer rests on.")
+    backend: str
+    evidence: list[HitOut] = Field(description="The passages the model was shown, in the order it saw them.")
+
+    @classmethod
+    def of(cls, answer: Answer) -> AnswerOut:
+        return cls(
+            text=answer.text,
+            citations=list(answer.citations),
+            backend=answer.backend,
+            evidence=[HitOut.of(h) for h in answer.evidence],
+        )
+
+
+class SectionOut(BaseModel):
+    anchor: str
+    text: str
+
+
+class RecordOut(BaseModel):
+    id: str
+    ref: str
+    kind: str
+    source: str
+    native_id: str
+    timestamp: datetime | None
+    title: str
+    author: str | None
+    participants: list[str]
+    text: str
+    sections: list[SectionOut]
+    meta: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: Record) -> RecordOut:
+        return cls(
+            id=record.id,
+            ref=record.ref,
+            kind=record.kind,
+            source=record.source,
+            native_id=record.native_id,
+            timestamp=record.timestamp,
+            title=record.title,
+            author=record.author,
+            participants=list(record.participants),
+            text=record.text,
+            sections=[SectionOut(anchor=s.anchor, text=s.text) for s in record.sections],
+            meta=dict(record.meta),
+        )
+
+
+class RecordsOut(BaseModel):
+    ref: str
+    records: list[RecordOut] = Field(description="Usually one; a recurring event has one per occurrence.")
+
+
+class RecentOut(BaseModel):
+    records: list[RecordOut]
+
+
+class RememberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20000, description="What to remember, in the user's words.")
+    title: str = Field(default="", max_length=200)
+
+
+class ProblemOut(BaseModel):
+    where: str
+    reason: str
+
+
+class IngestOut(BaseModel):
+    files: list[str] = Field(description="The uploaded file names, as stored (base names only).")
+    added: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+    chunks: int
+    problems: list[ProblemOut]
+    skipped_paths: list[ProblemOut]
+    seconds: float
+
+    @classmethod
+    def of(cls, files: list[str], report: IngestReport) -> IngestOut:
+        data = report.as_dict()
+        return cls(files=files, **data)
+
+
+class StatusOut(BaseModel):
+    version: str
+    records: dict[str, int] = Field(description="Records per kind.")
+    chunks: int
+    vault_bytes: int
+    backend: str = Field(description="The chat backend that phrases answers.")
+    features: dict[str, bool] = Field(description="Which optional areas this server offers (graph, privacy...).")
