@@ -37,6 +37,8 @@ from knowme.store.keys import KEY_FILE, create_key_file, derive_key, resolve_pas
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
 
 DateLike = datetime | date | str
+# passages ask considers; the pack takes them in rank order until its token budget is full
+ASK_CANDIDATES = 40
 
 if TYPE_CHECKING:
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
@@ -184,11 +186,16 @@ class Vault:
         self._backend = backend
 
     def context(
-        self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None
+        self, question: str, as_of: DateLike | None = None, *, k: int = ASK_CANDIDATES, budget: int | None = None
     ) -> ContextPack:
         """The cited context pack ``ask`` hands the model: the best passages for ``question`` within ``budget``."""
         result = self.search_result(question, k=k, as_of=as_of)
-        return build_context(result.hits, budget or self.settings.search.context_tokens, found=found(result.signals))
+        hits = result.hits
+        if self.settings.graph.enabled:
+            from knowme.graph.context import entity_passages
+
+            hits = [*entity_passages(self.store, question, parse_when(as_of)), *hits]
+        return build_context(hits, budget or self.settings.search.context_tokens, found=found(result.signals))
 
     def _answer_pack(self, question: str, when: datetime | None, k: int, budget: int | None) -> ContextPack:
         budget = budget or self.settings.search.context_tokens
@@ -196,7 +203,9 @@ class Vault:
             budget = min(budget, self.backend.context_tokens)
         return self.context(question, when, k=k, budget=budget)
 
-    def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
+    def ask(
+        self, question: str, as_of: DateLike | None = None, *, k: int = ASK_CANDIDATES, budget: int | None = None
+    ) -> Answer:
         """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
         when = parse_when(as_of)
         exact = self.graph_answer(question, as_of=when)
@@ -206,7 +215,7 @@ class Vault:
         return compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
 
     def ask_stream(
-        self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None
+        self, question: str, as_of: DateLike | None = None, *, k: int = ASK_CANDIDATES, budget: int | None = None
     ) -> Iterator[AnswerEvent]:
         """:meth:`ask` as events: ``("evidence", hits)``, ``("delta", text)``..., then ``("answer", Answer)``."""
         when = parse_when(as_of)

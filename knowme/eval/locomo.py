@@ -39,7 +39,6 @@ NDCG_K = 10
 SEARCH_DEPTH = 50
 BUDGET_TOKENS = 1000
 UNRELATED_PER_VAULT = 40
-ASK_K = 20  # the passages ask retrieves before packing (Vault.ask's default k)
 PASSPHRASE = "knowme-eval"  # throwaway vaults holding public benchmark data
 
 _DIA = re.compile(r"D(\d+):(\d+)")
@@ -334,12 +333,13 @@ def product_system(vault: Any, question: Question) -> Probe:
 def baseline_system(preset: str) -> SystemFn:
     """A plain retriever: its own top hits, packed in rank order under the same budget."""
     from knowme.assist.ask import build_context
+    from knowme.vault import ASK_CANDIDATES
 
     def system(vault: Any, question: Question) -> Probe:
         started = time.perf_counter()
         result = vault.search_result(question.question, k=SEARCH_DEPTH, preset=preset)
         latency = (time.perf_counter() - started) * 1000
-        pack = build_context(result.hits[:ASK_K], BUDGET_TOKENS)
+        pack = build_context(result.hits[:ASK_CANDIDATES], BUDGET_TOKENS)
         signals = result.signals
         return Probe(
             ranked=distinct_refs(h.ref for h in result.hits),
