@@ -307,6 +307,7 @@ class Vault:
         vectors = self.embedder.embed([c.index_text for c in chunks], batch_size=self.settings.embedder.batch_size)
         with self.store.transaction():
             self.store.upsert_record(record, chunks, vectors)
+        self._update_graph([record])  # a remembered fact ("my sister moved to Porto") reaches the graph too
         return record
 
     # -- overview ----------------------------------------------------------------------------------------------

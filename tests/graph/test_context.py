@@ -37,3 +37,9 @@ def test_facts_follow_the_question_date(vault: knowme.Vault, tmp_path: Path) -> 
     assert any("partner" in p.text for p in entity_passages(vault.store, "How is Tiago?", date(2024, 5, 1)))
     # the owner is never matched by name: every question is about them
     assert people_named(vault.store, "Where did Marta Ribeiro live in March?") == []
+
+
+def test_remembered_notes_reach_the_graph(vault: knowme.Vault) -> None:
+    vault.remember("Note to self: I've gone vegetarian since the new year.")
+    diet = [f for f in vault.facts() if f.predicate == "diet"]
+    assert [f.value for f in diet] == ["vegetarian"] and diet[0].refs[0].startswith("note:remembered/")
