@@ -106,14 +106,21 @@ def _with_neighbours(
     scores: Mapping[int, float], previous: Mapping[int, set[int]], following: Mapping[int, set[int]]
 ) -> dict[int, float]:
     """Each chunk's score plus its neighbours' weighted best scores (chunks only a neighbour scored included)."""
-    out: dict[int, float] = {}
-    for cid in set(scores) | set(previous) | set(following):
-        before = max((scores.get(p, 0.0) for p in previous.get(cid, ())), default=0.0)
-        after = max((scores.get(n, 0.0) for n in following.get(cid, ())), default=0.0)
-        value = scores.get(cid, 0.0) + PREVIOUS_WEIGHT * before + FOLLOWING_WEIGHT * after
-        if value > 0:
-            out[cid] = value
-    return out
+    before: dict[int, float] = {}  # chunk -> best score of a chunk it follows
+    after: dict[int, float] = {}  # chunk -> best score of a chunk that follows it
+    for cid, value in scores.items():
+        for later in following.get(cid, ()):
+            if value > before.get(later, 0.0):
+                before[later] = value
+        for earlier in previous.get(cid, ()):
+            if value > after.get(earlier, 0.0):
+                after[earlier] = value
+    out = dict(scores)
+    for cid, value in before.items():
+        out[cid] = out.get(cid, 0.0) + PREVIOUS_WEIGHT * value
+    for cid, value in after.items():
+        out[cid] = out.get(cid, 0.0) + FOLLOWING_WEIGHT * value
+    return {cid: value for cid, value in out.items() if value > 0}
 
 
 def _neighbour_maps(store: Store, chunk_ids: Sequence[int], filters: SearchFilters) -> tuple[dict, dict]:

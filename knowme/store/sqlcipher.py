@@ -81,6 +81,7 @@ class SQLCipherStore(Store):
         self._depth = 0
         self._matrix: VectorMatrix | None = None
         self._speakers: tuple[str, frozenset[str]] | None = None
+        self._chunk_total: tuple[str, int] | None = None
         conn = sqlite.connect(str(path), check_same_thread=False, isolation_level=None)
         try:
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
@@ -345,8 +346,14 @@ class SQLCipherStore(Store):
 
     def _common_terms(self, terms: Sequence[str]) -> set[str]:
         """Terms found in more than COMMON_TERM_SHARE of the chunks, when the index is large."""
-        total = self.chunk_count()
-        if total < LARGE_INDEX or len(terms) < 2:
+        if len(terms) < 2:
+            return set()
+        generation = self.get_meta("vector_generation") or "0"
+        with self._lock:
+            if self._chunk_total is None or self._chunk_total[0] != generation:  # counting scans the table
+                self._chunk_total = (generation, self.chunk_count())
+            total = self._chunk_total[1]
+        if total < LARGE_INDEX:
             return set()
         stems = {term: _stem(term) for term in terms}
         marks = ",".join("?" * len(stems))
