@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from knowme.assist.ask import answer as compose_answer
 from knowme.config import Settings, load_settings, user_dir
@@ -27,9 +28,12 @@ from knowme.models import Answer, Hit, IngestReport
 from knowme.plugins import embedders
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
-from knowme.store.base import SearchFilters, Store
+from knowme.store.base import ForgettingStore, SearchFilters, Store
 from knowme.store.keys import KEY_FILE, create_key_file, derive_key, resolve_passphrase
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
+
+if TYPE_CHECKING:
+    from knowme.privacy.forget import ForgetResult
 
 DateLike = datetime | date | str
 
@@ -86,9 +90,16 @@ class Vault:
 
     # -- ingest ------------------------------------------------------------------------------------------------
     def ingest(
-        self, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, progress: ProgressHook | None = None
+        self,
+        path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        *,
+        progress: ProgressHook | None = None,
+        include_forgotten: bool = False,
     ) -> IngestReport:
-        """Read files or folders (format detected) into the vault; re-ingesting is a no-op, changes update."""
+        """Read files or folders (format detected) into the vault; re-ingesting is a no-op, changes update.
+
+        Items removed with :meth:`forget` stay out unless ``include_forgotten`` asks for them back.
+        """
         paths = [path] if isinstance(path, str | os.PathLike) else list(path)
         return ingest_paths(
             self.store,
@@ -96,6 +107,7 @@ class Vault:
             [Path(p) for p in paths],
             progress=progress,
             batch_size=self.settings.embedder.batch_size,
+            include_forgotten=include_forgotten,
         )
 
     # -- search ------------------------------------------------------------------------------------------------
@@ -172,6 +184,39 @@ class Vault:
             "chunks": self.store.chunk_count(),
             "vault_bytes": (self.home / VAULT_FILE).stat().st_size if (self.home / VAULT_FILE).exists() else 0,
         }
+
+    # -- forget ------------------------------------------------------------------------------------------------
+    def forget(
+        self,
+        *,
+        ref: str | Sequence[str] | None = None,
+        source: str | os.PathLike[str] | None = None,
+        person: str | None = None,
+        before: DateLike | None = None,
+        query: str | None = None,
+        dry_run: bool = False,
+    ) -> ForgetResult:
+        """Remove matching records and everything derived from them, for good (see :mod:`knowme.privacy.forget`).
+
+        Criteria combine with AND. ``dry_run`` returns the same preview without changing anything.
+        """
+        from knowme.privacy.forget import forget
+
+        return forget(
+            self._forgetting(),
+            self.home,
+            ref=ref,
+            source=source,
+            person=person,
+            before=parse_when(before, end_of_day=False),
+            query=query,
+            dry_run=dry_run,
+        )
+
+    def _forgetting(self) -> ForgettingStore:
+        if not isinstance(self.store, ForgettingStore):
+            raise ConfigError(f"the {type(self.store).__name__} store cannot forget")
+        return self.store
 
 
 def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:

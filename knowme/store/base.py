@@ -125,3 +125,101 @@ class Store(ABC):
 
     @abstractmethod
     def applied_migrations(self) -> list[str]: ...
+
+
+# -- forgetting (knowme.privacy.forget) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordSelector:
+    """Which records to forget; every given criterion must hold (they are ANDed). Empty selects nothing."""
+
+    refs: tuple[str, ...] = ()
+    source_prefixes: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # names or emails, matched as whole words against author and participants
+    before: datetime | None = None  # dated strictly before this (undated records never match)
+    text: str | None = None  # case-insensitive substring of the title or text
+
+    @property
+    def empty(self) -> bool:
+        return not (self.refs or self.source_prefixes or self.people or self.before or self.text)
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What a preview shows of a record: never its text."""
+
+    id: str
+    ref: str
+    source: str
+    kind: str
+    timestamp: datetime | None
+    title: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ForgetCounts:
+    """How many of each thing a forget removed (or, for a dry run, would remove)."""
+
+    records: int = 0
+    chunks: int = 0
+    entities: int = 0
+    aliases: int = 0
+    facts: int = 0
+    preferences: int = 0
+    cursors: int = 0
+    tombstones: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def text_fingerprint(kind: str, title: str, text: str) -> str:
+    """A tombstone hash of what an item says, whatever file it came from (a copy of a forgotten mailbox too)."""
+    from knowme.models import stable_hash
+
+    return stable_hash("tombstone-text-v1", kind, title, text, length=64)
+
+
+class ForgettingStore(ABC):
+    """What forgetting needs from storage; :class:`Store` backends implement it too."""
+
+    @abstractmethod
+    def select_records(self, selector: RecordSelector) -> list[RecordSummary]:
+        """Summaries of the records ``selector`` matches, oldest first."""
+
+    @abstractmethod
+    def entities_named(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """Entities that have one of ``names`` as an alias or name (case-insensitive): entity id → all its aliases."""
+
+    @abstractmethod
+    def forget(
+        self,
+        record_ids: Sequence[str],
+        *,
+        entity_ids: Sequence[str] = (),
+        cursors: Sequence[str] = (),
+        tombstone: bool = True,
+        dry_run: bool = False,
+    ) -> ForgetCounts:
+        """Delete records and everything derived from them in one transaction.
+
+        Chunks with their full-text and vector entries go; graph items (entities, aliases, facts, preferences) whose
+        provenance pointed at these records and has no other record left go too, and so do ``entity_ids`` outright.
+        The saved cursors of the sources named in ``cursors`` are dropped. With ``tombstone`` the records' ids
+        and content hashes are remembered so a later ingest skips them. ``dry_run`` counts without changing anything.
+        """
+
+    @abstractmethod
+    def compact(self) -> bool:
+        """Make deleted content unrecoverable from the files (merge indexes, checkpoint, vacuum).
+
+        Returns False when another connection kept the write-ahead log from being emptied.
+        """
+
+    @abstractmethod
+    def forgotten(self, hashes: Sequence[str]) -> set[str]:
+        """Which of ``hashes`` (record ids, content hashes, text fingerprints) are tombstoned."""
+
+    @abstractmethod
+    def unforget(self, hashes: Sequence[str]) -> int:
+        """Drop tombstones (the user asked for these items back); return how many went."""

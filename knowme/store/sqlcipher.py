@@ -24,6 +24,7 @@ from sqlcipher3 import dbapi2 as sqlite
 from knowme.errors import VaultCorrupt, WrongPassphrase
 from knowme.models import Chunk, Record, Section
 from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk
+from knowme.store.forgetting import SQLCipherForgetting
 from knowme.store.schema import MIGRATIONS
 from knowme.store.vectors import VectorMatrix
 
@@ -67,7 +68,7 @@ LARGE_INDEX = 20_000
 COMMON_TERM_SHARE = 0.1
 
 
-class SQLCipherStore(Store):
+class SQLCipherStore(SQLCipherForgetting, Store):
     """:class:`~knowme.store.base.Store` on an encrypted SQLite file."""
 
     def __init__(self, path: Path, key: bytes, *, dim: int, cache_mb: int = 256) -> None:

@@ -1,0 +1,135 @@
+"""The privacy commands of ``knowme``: forget (and later keys, export/import, grants, audit).
+
+They are registered on the main Typer app by :func:`register`. Destructive commands always show what they will do
+first and ask; without a terminal (or with ``CI`` set) they refuse unless ``--yes`` is given, and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from knowme.errors import ConfigError
+from knowme.interfaces.cli import HomeOpt, JsonOpt, _open, out
+
+YesOpt = Annotated[bool, typer.Option("--yes", help="Do it without asking (for scripts; the preview is still shown).")]
+
+
+def can_prompt() -> bool:
+    """Whether a person can answer a question: a terminal on stdin and not running under CI."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return sys.stdin is not None and sys.stdin.isatty() and ci in ("", "0", "false", "no")
+
+
+def confirm(question: str, *, yes: bool) -> None:
+    """Go on if ``yes`` or the user agrees; refuse clearly when nobody can be asked."""
+    if yes:
+        return
+    if not can_prompt():
+        raise ConfigError("nothing was changed: there is no terminal to confirm on (or CI is set); add --yes")
+    if not typer.confirm(question, default=False):
+        out.print("Nothing was changed.")
+        raise typer.Exit(1)
+
+
+def _print_forget(result: Any, *, applied: bool) -> None:
+    counts = result.counts
+    verb = "Forgot" if applied else "This will forget"
+    out.print(f"[bold]{verb} {counts.records} record(s)[/bold]", highlight=False)
+    for summary in result.records[:25]:
+        when = summary.timestamp.strftime("%Y-%m-%d") if summary.timestamp else "undated"
+        out.print(f"  {summary.kind:12} {when}  {summary.ref}  {summary.title[:60]}", markup=False, highlight=False)
+    if len(result.records) > 25:
+        out.print(f"  ... and {len(result.records) - 25} more (see --json)")
+    parts = [
+        f"{counts.chunks} chunk(s) with their full-text and vector entries",
+        f"{counts.facts} fact(s)",
+        f"{counts.entities} entit(y/ies) and {counts.aliases} alias(es)",
+        f"{counts.preferences} preference(s)",
+    ]
+    if counts.cursors:
+        parts.append(f"{counts.cursors} source cursor(s)")
+    out.print(("and with them: " if not applied else "with ") + ", ".join(parts), highlight=False)
+    for entity, aliases in result.entities.items():
+        out.print(f"  entity {entity}: {', '.join(aliases)}", markup=False, highlight=False)
+    if result.backups:
+        out.print(f"{len(result.backups)} backup copy(ies) made before migrations hold this data and are deleted too.")
+    if result.mentions:
+        out.print(
+            f"{result.mentions} other record(s) mention this person in their text and stay; "
+            "forget them with --query NAME."
+        )
+    if applied:
+        tail = (
+            "no page of the vault file or its log holds it any more"
+            if result.compacted
+            else (
+                "another process holds the vault open, so its write-ahead log could not be emptied yet; "
+                "close it and run `knowme forget` again or reopen the vault"
+            )
+        )
+        out.print(f"Tombstones keep it out of later ingests (--include-forgotten takes it back); {tail}.")
+
+
+def forget(
+    ref: Annotated[
+        list[str] | None, typer.Option("--ref", help="A source reference, e.g. mail:<id> (repeatable).")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Everything ingested from this file or folder.")
+    ] = None,
+    person: Annotated[
+        str | None, typer.Option("--person", help="Items from or with this person (name or email).")
+    ] = None,
+    before: Annotated[str | None, typer.Option("--before", help="Items dated before this date (YYYY-MM-DD).")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="Items whose title or text contains this.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be forgotten.")] = False,
+    yes: YesOpt = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Forget items and everything derived from them, for good (shows a preview and asks first)."""
+    criteria: dict[str, Any] = {
+        "ref": ref or None,
+        "source": source,
+        "person": person,
+        "before": before,
+        "query": query,
+    }
+    with _open(home) as vault:
+        preview = vault.forget(**criteria, dry_run=True)
+        if preview.empty:
+            if as_json:
+                out.print_json(json.dumps(preview.as_dict()))
+            else:
+                out.print("Nothing matches; nothing was changed.")
+            return
+        if dry_run:
+            if as_json:
+                out.print_json(json.dumps(preview.as_dict()))
+            else:
+                _print_forget(preview, applied=False)
+            return
+        if not as_json:
+            _print_forget(preview, applied=False)
+        elif not yes:
+            out.print_json(json.dumps(preview.as_dict()))
+        confirm("Forget all of this for good?", yes=yes)
+        result = vault.forget(**criteria)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict()))
+    else:
+        _print_forget(result, applied=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the privacy commands to ``app``."""
+    app.command()(forget)
+
+
+__all__ = ["Path", "can_prompt", "confirm", "register"]
