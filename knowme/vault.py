@@ -29,7 +29,8 @@ from knowme.plugins import embedders
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
 from knowme.store.base import ForgettingStore, SearchFilters, Store
-from knowme.store.keys import KEY_FILE, create_key_file, derive_key, resolve_passphrase
+from knowme.store.keys import KEY_FILE, create_key_file, keyring_delete, keyring_get, keyring_set, resolve_passphrase
+from knowme.store.rekey import StepHook, change_passphrase, unlock_key
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
 
 if TYPE_CHECKING:
@@ -218,6 +219,28 @@ class Vault:
             raise ConfigError(f"the {type(self.store).__name__} store cannot forget")
         return self.store
 
+    # -- keys --------------------------------------------------------------------------------------------------
+    def change_passphrase(self, new_passphrase: str, *, on_step: StepHook | None = None) -> None:
+        """Re-encrypt the vault under ``new_passphrase``, in place and safely if interrupted; updates the keyring
+        entry if the vault has one. ``on_step(name)`` is told each step (``pending``, ``rekeyed``, ``committed``)."""
+        if not isinstance(self.store, SQLCipherStore):
+            raise ConfigError(f"the {type(self.store).__name__} store cannot change its key here")
+        change_passphrase(self.home, self.store, new_passphrase, on_step=on_step)
+
+    def lock(self) -> bool:
+        """Remove the passphrase from the OS keyring (later opens need KNOWME_PASSPHRASE or a prompt)."""
+        return keyring_delete(self.home)
+
+    def unlock(self, passphrase: str) -> None:
+        """Keep ``passphrase`` in the OS keyring, after checking that it opens this vault."""
+        unlock_key(self.home, passphrase, self.home / VAULT_FILE)
+        keyring_set(self.home, passphrase)
+
+    @property
+    def unlocked(self) -> bool:
+        """Whether the OS keyring holds this vault's passphrase."""
+        return keyring_get(self.home) is not None
+
 
 def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:
     return (user_dir(home) / VAULT_FILE).exists()
@@ -242,7 +265,7 @@ def open(  # noqa: A001 - the documented API name
     if db.exists() and not keyfile.exists():
         raise VaultCorrupt(f"{keyfile} is missing: the vault in {folder} cannot be opened without it")
     if keyfile.exists():
-        key = derive_key(folder, resolve_passphrase(folder, passphrase, creating=False))
+        key = unlock_key(folder, resolve_passphrase(folder, passphrase, creating=False), db)
     elif not create:
         raise VaultNotFound(f"no vault in {folder}; create one with `knowme init`")
     else:

@@ -1,4 +1,4 @@
-"""The privacy commands of ``knowme``: forget (and later keys, export/import, grants, audit).
+"""The privacy commands of ``knowme``: forget, passphrase change, lock/unlock (and export/import, grants, audit).
 
 They are registered on the main Typer app by :func:`register`. Destructive commands always show what they will do
 first and ask; without a terminal (or with ``CI`` set) they refuse unless ``--yes`` is given, and say so.
@@ -6,15 +6,15 @@ first and ask; without a terminal (or with ``CI`` set) they refuse unless ``--ye
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from knowme.errors import ConfigError
+from knowme.errors import ConfigError, PassphraseMissing
 from knowme.interfaces.cli import HomeOpt, JsonOpt, _open, out
 
 YesOpt = Annotated[bool, typer.Option("--yes", help="Do it without asking (for scripts; the preview is still shown).")]
@@ -127,9 +127,55 @@ def forget(
         _print_forget(result, applied=True)
 
 
+passphrase_app = typer.Typer(help="Change the vault passphrase.", no_args_is_help=True)
+
+
+def _new_passphrase() -> str:
+    env = os.environ.get("KNOWME_NEW_PASSPHRASE")
+    if env:
+        return env
+    if not can_prompt():
+        raise PassphraseMissing("no new passphrase: set KNOWME_NEW_PASSPHRASE, or run knowme in a terminal to be asked")
+    first = getpass.getpass("New passphrase: ")
+    if first != getpass.getpass("Repeat new passphrase: "):
+        raise PassphraseMissing("the two new passphrases differ; nothing was changed")
+    return first
+
+
+@passphrase_app.command("change")
+def passphrase_change(home: HomeOpt = None) -> None:
+    """Re-encrypt the vault under a new passphrase (KNOWME_NEW_PASSPHRASE, or asked twice on a terminal)."""
+    with _open(home) as vault:
+        new = _new_passphrase()
+        vault.change_passphrase(new)
+        kept = " and updated in the OS keyring" if vault.unlocked else ""
+    out.print(f"The vault is now encrypted under the new passphrase{kept}.")
+
+
+def lock(home: HomeOpt = None) -> None:
+    """Remove the vault passphrase from the OS keyring (later commands need KNOWME_PASSPHRASE or a prompt)."""
+    import knowme.config
+    from knowme.store.keys import keyring_delete
+
+    folder = knowme.config.user_dir(home)
+    if keyring_delete(folder):
+        out.print("Locked: the passphrase is no longer in the OS keyring.")
+    else:
+        out.print("The OS keyring held no passphrase for this vault; nothing to lock.")
+
+
+def unlock(home: HomeOpt = None) -> None:
+    """Keep the vault passphrase in the OS keyring (checked against the vault first)."""
+    with _open(home) as vault:
+        from knowme.store.keys import resolve_passphrase
+
+        vault.unlock(resolve_passphrase(vault.home, None, creating=False))
+    out.print("Unlocked: the passphrase is kept in the OS keyring; `knowme lock` removes it.")
+
+
 def register(app: typer.Typer) -> None:
     """Add the privacy commands to ``app``."""
     app.command()(forget)
-
-
-__all__ = ["Path", "can_prompt", "confirm", "register"]
+    app.add_typer(passphrase_app, name="passphrase")
+    app.command()(lock)
+    app.command()(unlock)
