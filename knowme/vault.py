@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from knowme.assist.ask import answer as compose_answer
 from knowme.config import Settings, load_settings, user_dir
 from knowme.connectors.base import local_tz
-from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
+from knowme.errors import ConfigError, IngestError, VaultCorrupt, VaultExists, VaultNotFound
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
@@ -28,12 +28,13 @@ from knowme.models import Answer, Hit, IngestReport
 from knowme.plugins import embedders
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
-from knowme.store.base import ForgettingStore, SearchFilters, Store
+from knowme.store.base import ForgettingStore, PortableStore, SearchFilters, Store
 from knowme.store.keys import KEY_FILE, create_key_file, keyring_delete, keyring_get, keyring_set, resolve_passphrase
 from knowme.store.rekey import StepHook, change_passphrase, unlock_key
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
 
 if TYPE_CHECKING:
+    from knowme.privacy.export import ExportReport, ImportReport
     from knowme.privacy.forget import ForgetResult
 
 DateLike = datetime | date | str
@@ -240,6 +241,50 @@ class Vault:
     def unlocked(self) -> bool:
         """Whether the OS keyring holds this vault's passphrase."""
         return keyring_get(self.home) is not None
+
+    # -- export and import -------------------------------------------------------------------------------------
+    def export(
+        self, path: str | os.PathLike[str], *, format: str = "json", passphrase: str | None = None  # noqa: A002
+    ) -> ExportReport:
+        """Write the whole knowledge graph to ``path``: ``json`` (the documented zip of JSON Lines), ``jsonld`` or
+        ``turtle`` (RDF); with ``passphrase`` the file is encrypted (Argon2id + AES-256-GCM)."""
+        from knowme.privacy.export import export_vault
+
+        return export_vault(
+            self.store, Path(path).expanduser(), embedder=self.embedder.name, fmt=format, passphrase=passphrase
+        )
+
+    def import_file(self, path: str | os.PathLike[str], *, passphrase: str | None = None) -> ImportReport:
+        """Restore a knowme export (``passphrase`` for an encrypted one), or bring in another assistant's export
+        (ChatGPT: conversations and what it remembered) or any file ``ingest`` reads."""
+        from knowme.errors import PassphraseMissing
+        from knowme.privacy import envelope
+        from knowme.privacy.export import ImportReport, import_archive, is_knowme_export
+
+        source = Path(path).expanduser()
+        if not source.exists():
+            raise IngestError(f"{source}: no such file or folder")
+        data = source.read_bytes() if source.is_file() else b""
+        if data and is_knowme_export(data):
+            if envelope.is_encrypted(data[:64]):
+                if passphrase is None:
+                    raise PassphraseMissing(f"{source} is encrypted: give the export passphrase")
+                data = envelope.decrypt(data, passphrase)
+            return import_archive(self.store, self.embedder, data, path=str(source))
+        ingested = self.ingest(source)
+        report = ImportReport(path=str(source), kind="ingest", records=ingested.total)
+        from knowme.connectors.base import LIKELY
+        from knowme.connectors.chats import ChatGPTConnector
+
+        if source.is_file() and ChatGPTConnector.sniff(source) >= LIKELY and isinstance(self.store, PortableStore):
+            from knowme.privacy.assistants import chatgpt_memories
+
+            report.kind = "chatgpt"
+            report.rows["preferences"] = self.store.import_rows("preferences", chatgpt_memories(source))
+        if ingested.total == 0 and (ingested.problems or ingested.skipped_paths):
+            reasons = "; ".join(p.reason for p in [*ingested.skipped_paths, *ingested.problems][:3])
+            raise IngestError(f"{source}: nothing could be imported ({reasons})")
+        return report
 
 
 def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:

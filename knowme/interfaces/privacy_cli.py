@@ -10,6 +10,7 @@ import getpass
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -173,9 +174,67 @@ def unlock(home: HomeOpt = None) -> None:
     out.print("Unlocked: the passphrase is kept in the OS keyring; `knowme lock` removes it.")
 
 
+def _export_passphrase(*, twice: bool) -> str:
+    env = os.environ.get("KNOWME_EXPORT_PASSPHRASE")
+    if env:
+        return env
+    if not can_prompt():
+        raise PassphraseMissing("no export passphrase: set KNOWME_EXPORT_PASSPHRASE, or run knowme in a terminal")
+    first = getpass.getpass("Export passphrase: ")
+    if twice and first != getpass.getpass("Repeat export passphrase: "):
+        raise PassphraseMissing("the two export passphrases differ; nothing was written")
+    return first
+
+
+def export(
+    path: Annotated[Path, typer.Argument(help="The file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="json (a zip of JSON Lines), jsonld or turtle.")] = "json",
+    encrypt: Annotated[
+        bool, typer.Option("--encrypt", help="Encrypt with a passphrase (KNOWME_EXPORT_PASSPHRASE or asked).")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write your whole knowledge graph to an open, documented file (see docs/export-format.md)."""
+    with _open(home) as vault:
+        passphrase = _export_passphrase(twice=True) if encrypt else None
+        report = vault.export(path, format=fmt, passphrase=passphrase)
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    counts = ", ".join(f"{n} {name}" for name, n in report.counts.items() if n)
+    sealed = "encrypted " if report.encrypted else ""
+    out.print(f"Wrote an {sealed}{report.format} export to {report.path}: {counts or 'an empty vault'}", markup=False)
+    if not report.encrypted:
+        out.print("It is not encrypted: keep it somewhere safe, or export again with --encrypt.")
+
+
+def import_(
+    path: Annotated[Path, typer.Argument(help="A knowme export, a ChatGPT export, or anything ingest reads.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Restore a knowme export, or bring in another assistant's export (ChatGPT: chats and its memory)."""
+    from knowme.privacy import envelope
+
+    with _open(home, create=True) as vault:
+        head = path.read_bytes()[:64] if path.is_file() else b""
+        passphrase = _export_passphrase(twice=False) if envelope.is_encrypted(head) else None
+        report = vault.import_file(path, passphrase=passphrase)
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    rows = ", ".join(f"{n} {name}" for name, n in report.rows.items() if n)
+    extra = f" and {rows}" if rows else ""
+    how = " (re-embedded for this vault's model)" if report.reembedded else ""
+    out.print(f"Imported {report.records} record(s){extra} from {report.path}{how}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the privacy commands to ``app``."""
     app.command()(forget)
     app.add_typer(passphrase_app, name="passphrase")
     app.command()(lock)
     app.command()(unlock)
+    app.command()(export)
+    app.command("import")(import_)

@@ -9,7 +9,7 @@ builds its own full-text query syntax from them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -223,3 +223,24 @@ class ForgettingStore(ABC):
     @abstractmethod
     def unforget(self, hashes: Sequence[str]) -> int:
         """Drop tombstones (the user asked for these items back); return how many went."""
+
+
+# -- export and import (knowme.privacy.export) --------------------------------------------------------------------
+class PortableStore(ABC):
+    """What export and import need from storage besides records: the graph and governance rows, and chunk vectors."""
+
+    @abstractmethod
+    def portable_tables(self) -> tuple[str, ...]:
+        """The row collections an export carries (entities, entity_aliases, facts, ...), in import order."""
+
+    @abstractmethod
+    def export_rows(self, table: str) -> Iterator[dict[str, Any]]:
+        """Every row of ``table`` as a dict, in a stable order; chunk references as ``chunk_ordinal``."""
+
+    @abstractmethod
+    def import_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> int:
+        """Write rows exported by :meth:`export_rows` (replacing equal keys); return how many."""
+
+    @abstractmethod
+    def record_chunks(self, record_id: str) -> list[tuple[Chunk, np.ndarray]]:
+        """The record's chunks in order, each with its stored vector."""
