@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from knowme.assist.ask import answer as compose_answer
 from knowme.config import Settings, load_settings, user_dir
 from knowme.connectors.base import local_tz
-from knowme.errors import ConfigError, IngestError, VaultCorrupt, VaultExists, VaultNotFound
+from knowme.errors import AccessDenied, ConfigError, IngestError, VaultCorrupt, VaultExists, VaultNotFound
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
-from knowme.models import Answer, Hit, IngestReport
+from knowme.models import Answer, Hit, IngestReport, stable_hash
 from knowme.plugins import embedders
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, search
-from knowme.store.base import ForgettingStore, PortableStore, SearchFilters, Store
+from knowme.store.base import ForgettingStore, GovernanceStore, PortableStore, SearchFilters, Store
 from knowme.store.keys import KEY_FILE, create_key_file, keyring_delete, keyring_get, keyring_set, resolve_passphrase
 from knowme.store.rekey import StepHook, change_passphrase, unlock_key
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
@@ -36,8 +36,12 @@ from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
 if TYPE_CHECKING:
     from knowme.privacy.export import ExportReport, ImportReport
     from knowme.privacy.forget import ForgetResult
+    from knowme.privacy.grants import AuditEvent, Grant
 
 DateLike = datetime | date | str
+
+#: Chat backends that run inside knowme's process: a context pack given to them never leaves the machine.
+LOCAL_BACKENDS = ("embedded", "extractive")
 
 
 def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
@@ -124,8 +128,18 @@ class Vault:
         since: DateLike | None = None,
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
+        grant: Grant | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it."""
+        """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it.
+
+        With ``grant`` (from :meth:`check_grant`), only what the grant's scopes allow is returned, and the refs shown
+        are written to the audit log under the grant's client.
+        """
+        if grant is not None:
+            options = {"as_of": as_of, "sources": sources, "since": since, "until": until, "preset": preset}
+            hits = self._granted_search(query, k, grant, kinds=kinds, **options)
+            self._disclose(grant.client, "search", hits, grant=grant)
+            return hits
         if isinstance(preset, str):
             if preset not in PRESETS:
                 raise ConfigError(f"unknown search preset {preset!r}; known: {', '.join(PRESETS)}")
@@ -166,17 +180,36 @@ class Vault:
             self._backend.close()
         self._backend = backend
 
-    def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
-        """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
+    def ask(
+        self,
+        question: str,
+        as_of: DateLike | None = None,
+        *,
+        k: int = 20,
+        budget: int | None = None,
+        grant: Grant | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date.
+
+        With ``grant``, the context pack holds only what the grant allows. The pack is written to the audit log when
+        it goes to a client (a grant) or to a model backend that is not embedded in knowme.
+        """
         when = parse_when(as_of)
-        hits = self.search(question, k=k, as_of=when)
-        return compose_answer(
+        if grant is None:
+            hits = self.search(question, k=k, as_of=when)
+        else:
+            hits = self._granted_search(question, k, grant, as_of=when)
+        result = compose_answer(
             question,
             hits,
             self.backend,
             budget=budget or self.settings.search.context_tokens,
             today=when or datetime.now(local_tz()),
         )
+        if grant is not None or self.backend.name not in LOCAL_BACKENDS:
+            actor = grant.client if grant is not None else f"model:{self.backend.describe()}"
+            self._disclose(actor, "ask", result.evidence, grant=grant, backend=self.backend.describe())
+        return result
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:
@@ -204,7 +237,7 @@ class Vault:
         """
         from knowme.privacy.forget import forget
 
-        return forget(
+        result = forget(
             self._forgetting(),
             self.home,
             ref=ref,
@@ -214,6 +247,9 @@ class Vault:
             query=query,
             dry_run=dry_run,
         )
+        if not dry_run and not result.empty:
+            self._audit("owner", "forget", {"counts": result.counts.as_dict()})
+        return result
 
     def _forgetting(self) -> ForgettingStore:
         if not isinstance(self.store, ForgettingStore):
@@ -250,9 +286,11 @@ class Vault:
         ``turtle`` (RDF); with ``passphrase`` the file is encrypted (Argon2id + AES-256-GCM)."""
         from knowme.privacy.export import export_vault
 
-        return export_vault(
+        report = export_vault(
             self.store, Path(path).expanduser(), embedder=self.embedder.name, fmt=format, passphrase=passphrase
         )
+        self._audit("owner", "export", {**report.as_dict(), "path": str(Path(report.path).resolve())})
+        return report
 
     def import_file(self, path: str | os.PathLike[str], *, passphrase: str | None = None) -> ImportReport:
         """Restore a knowme export (``passphrase`` for an encrypted one), or bring in another assistant's export
@@ -285,6 +323,78 @@ class Vault:
             reasons = "; ".join(p.reason for p in [*ingested.skipped_paths, *ingested.problems][:3])
             raise IngestError(f"{source}: nothing could be imported ({reasons})")
         return report
+
+    # -- grants and audit --------------------------------------------------------------------------------------
+    def _governance(self) -> GovernanceStore:
+        if not isinstance(self.store, GovernanceStore):
+            raise ConfigError(f"the {type(self.store).__name__} store keeps no grants")
+        return self.store
+
+    def grant(
+        self, client: str, scopes: str | Sequence[str], *, expires: str | timedelta | datetime | None = "30d"
+    ) -> tuple[Grant, str]:
+        """Let ``client`` read ``scopes`` until ``expires`` (``30d``, ``never``, a date...). Returns the grant and its
+        token: show the token once, it is stored only as a hash."""
+        from knowme.privacy.grants import Grant, new_token, parse_expiry, parse_scopes, token_hash
+
+        if not client.strip():
+            raise ConfigError("a grant needs a client name")
+        now = datetime.now(UTC)
+        ident = stable_hash(client, now.isoformat(), new_token(), length=12)
+        grant = Grant(ident, client.strip(), parse_scopes(scopes), now, parse_expiry(expires, now))
+        token = new_token()
+        self._governance().save_grant(grant, token_hash(token))
+        self._audit("owner", "grant.add", {"grant": grant.id, "client": grant.client, "scopes": list(grant.scopes)})
+        return grant, token
+
+    def grants(self) -> list[Grant]:
+        return self._governance().grants()
+
+    def revoke(self, id_or_client: str) -> list[Grant]:
+        """Revoke a grant by id, or every active grant of a client."""
+        gone = self._governance().revoke_grants(id_or_client, datetime.now(UTC))
+        for grant in gone:
+            self._audit("owner", "grant.revoke", {"grant": grant.id, "client": grant.client})
+        return gone
+
+    def check_grant(self, token: str) -> Grant:
+        """The active grant a client's token stands for; :class:`AccessDenied` if unknown, expired or revoked."""
+        from knowme.privacy.grants import token_hash
+
+        grant = self._governance().grant_for_token(token_hash(token or ""))
+        if grant is None:
+            raise AccessDenied("unknown token: ask the vault owner for a grant (knowme grant add CLIENT --scopes ...)")
+        if not grant.active():
+            raise AccessDenied(f"the grant for {grant.client} is {grant.status()}; ask the vault owner for a new one")
+        return grant
+
+    def audit(self, *, actor: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+        """The audit log, oldest first: what was disclosed to whom, under which grant, when."""
+        return self._governance().audit_events(actor=actor, limit=limit)
+
+    def _audit(self, actor: str, action: str, detail: dict[str, object]) -> None:
+        from knowme.privacy.grants import AuditEvent
+
+        if isinstance(self.store, GovernanceStore):
+            self.store.append_audit(AuditEvent(datetime.now(UTC), actor, action, detail))
+
+    def _disclose(self, actor: str, action: str, hits: Sequence[Hit], *, grant: Grant | None, **extra: str) -> None:
+        refs = list(dict.fromkeys(h.ref for h in hits))
+        self._audit(actor, action, {"grant": grant.id if grant else None, "refs": refs, "passages": len(hits), **extra})
+
+    def _granted_search(
+        self, query: str, k: int, grant: Grant, *, kinds: Sequence[str] = (), **options: Any
+    ) -> list[Hit]:
+        from knowme.privacy.grants import filter_hits
+
+        current = next((g for g in self._governance().grants() if g.id == grant.id), None)
+        if current is None or not current.active():
+            raise AccessDenied(f"the grant for {grant.client} is no longer active")
+        allowed = [kind for kind in (kinds or current.kinds) if kind in current.kinds]
+        if not allowed:
+            return []
+        hits = self.search(query, k=max(4 * k, 40), kinds=allowed, **options)
+        return filter_hits(hits, current)[:k]
 
 
 def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:

@@ -230,6 +230,90 @@ def import_(
     out.print(f"Imported {report.records} record(s){extra} from {report.path}{how}", markup=False)
 
 
+grant_app = typer.Typer(help="Let other apps and models read parts of the vault, through tokens you control.")
+
+
+@grant_app.command("add")
+def grant_add(
+    client: Annotated[str, typer.Argument(help="Who gets access (an app or model name).")],
+    scopes: Annotated[
+        str,
+        typer.Option(
+            "--scopes",
+            help="Comma-separated: mail, calendar, contacts, notes, chats, browsing, documents, "
+            "and the sensitive health, money, intimate.",
+        ),
+    ],
+    expires: Annotated[str, typer.Option("--expires", help="30d, 12h, 2w, 6m, 1y, never or a date.")] = "30d",
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue a token for CLIENT to read SCOPES until it expires (the token is shown once)."""
+    with _open(home) as vault:
+        grant, token = vault.grant(client, scopes, expires=expires)
+    if as_json:
+        out.print_json(json.dumps({**grant.as_dict(), "token": token}))
+        return
+    until = grant.expires_at.strftime("%Y-%m-%d %H:%M UTC") if grant.expires_at else "revoked"
+    out.print(f"Grant {grant.id} for {grant.client}: {', '.join(grant.scopes)} until {until}.", markup=False)
+    out.print("Token (shown once; knowme keeps only its hash):", highlight=False)
+    out.print(token, markup=False, highlight=False, soft_wrap=True)
+
+
+@grant_app.command("list")
+def grant_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Show every grant: client, scopes, expiry and status."""
+    with _open(home) as vault:
+        grants = vault.grants()
+    if as_json:
+        out.print_json(json.dumps([g.as_dict() for g in grants]))
+        return
+    if not grants:
+        out.print("No grants.")
+    for g in grants:
+        until = g.expires_at.strftime("%Y-%m-%d") if g.expires_at else "never"
+        line = f"{g.id}  {g.client:20} {','.join(g.scopes):30} expires {until}  {g.status()}"
+        out.print(line, markup=False, highlight=False)
+
+
+@grant_app.command("revoke")
+def grant_revoke(
+    grant_id: Annotated[str, typer.Argument(help="A grant id, or a client name (all its grants).")],
+    home: HomeOpt = None,
+) -> None:
+    """Revoke a grant (its token stops working at once)."""
+    with _open(home) as vault:
+        gone = vault.revoke(grant_id)
+    if not gone:
+        raise ConfigError(f"no active grant with id or client {grant_id!r}; see `knowme grant list`")
+    for g in gone:
+        out.print(f"Revoked {g.id} ({g.client}).", markup=False)
+
+
+def audit(
+    client: Annotated[str | None, typer.Option("--client", help="Only what this client was shown.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the last N events.")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the audit log: what was disclosed, to whom, under which grant, when."""
+    with _open(home) as vault:
+        events = vault.audit(actor=client, limit=limit)
+    if as_json:
+        out.print_json(json.dumps([e.as_dict() for e in events]))
+        return
+    if not events:
+        out.print("The audit log is empty.")
+    for e in events:
+        refs = e.detail.get("refs")
+        what = (
+            f"{len(refs)} item(s): {', '.join(refs[:5])}{' ...' if len(refs) > 5 else ''}" if refs is not None else ""
+        )
+        grant = f" [grant {e.detail['grant']}]" if e.detail.get("grant") else ""
+        line = f"{e.at.strftime('%Y-%m-%d %H:%M:%S')}  {e.actor}  {e.action}{grant}  {what}".rstrip()
+        out.print(line, markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """Add the privacy commands to ``app``."""
     app.command()(forget)
@@ -238,3 +322,5 @@ def register(app: typer.Typer) -> None:
     app.command()(unlock)
     app.command()(export)
     app.command("import")(import_)
+    app.add_typer(grant_app, name="grant")
+    app.command()(audit)

@@ -4,7 +4,8 @@
 that only they support, the person's entity with its aliases and facts) inside a transaction that it rolls back,
 so the preview counts are the real ones. Applied, it deletes all of it in one transaction, leaves tombstones (hashes,
 no content) so the next ingest skips those items, deletes the encrypted backup copies made before migrations (they
-still hold the forgotten data), and compacts the vault so no page of the file or its write-ahead log holds the
+still hold the forgotten data), replaces the forgotten refs in the audit log by their tombstone, and compacts the
+vault so no page of the file or its write-ahead log holds the
 deleted bytes.
 
 Edge cases: criteria combine with AND; a selector matching nothing is a no-op (no tombstones, no compaction);
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from knowme.errors import ConfigError
-from knowme.store.base import ForgetCounts, ForgettingStore, RecordSelector, RecordSummary
+from knowme.store.base import ForgetCounts, ForgettingStore, GovernanceStore, RecordSelector, RecordSummary
 from knowme.store.sqlcipher import BACKUP_DIR
 
 
@@ -149,6 +150,8 @@ def forget(
     counts = store.forget(ids, entity_ids=list(entities), cursors=cursors, tombstone=tombstone, dry_run=dry_run)
     compacted = False
     if not dry_run:
+        if isinstance(store, GovernanceStore):  # the audit log keeps that something was shown, not what
+            store.redact_audit({r.ref: f"forgotten:{r.id}" for r in records})
         for backup in backups:
             Path(backup).unlink(missing_ok=True)
         compacted = store.compact()

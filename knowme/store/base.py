@@ -13,11 +13,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from knowme.models import Chunk, Record
+
+if TYPE_CHECKING:
+    from knowme.privacy.grants import AuditEvent, Grant
 
 UNDATED = -1  # the timestamp stored for records without one: they pass "until"/as-of filters, not "since"
 
@@ -244,3 +247,33 @@ class PortableStore(ABC):
     @abstractmethod
     def record_chunks(self, record_id: str) -> list[tuple[Chunk, np.ndarray]]:
         """The record's chunks in order, each with its stored vector."""
+
+
+# -- grants and audit (knowme.privacy.grants) ---------------------------------------------------------------------
+class GovernanceStore(ABC):
+    """Grants (tokens stored hashed) and the append-only audit log."""
+
+    @abstractmethod
+    def save_grant(self, grant: Grant, token_hash: str) -> None: ...
+
+    @abstractmethod
+    def grants(self) -> list[Grant]:
+        """Every grant, newest first (revoked and expired ones too)."""
+
+    @abstractmethod
+    def grant_for_token(self, token_hash: str) -> Grant | None: ...
+
+    @abstractmethod
+    def revoke_grants(self, id_or_client: str, at: datetime) -> list[Grant]:
+        """Revoke the grant with this id, or every active grant of this client; return those revoked."""
+
+    @abstractmethod
+    def append_audit(self, event: AuditEvent) -> None: ...
+
+    @abstractmethod
+    def audit_events(self, *, actor: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+        """Audit events, oldest first (the last ``limit`` when given)."""
+
+    @abstractmethod
+    def redact_audit(self, replacements: Mapping[str, str]) -> int:
+        """Replace refs (keys) by placeholders (values) in audit details, after a forget; return events changed."""
