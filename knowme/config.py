@@ -58,12 +58,27 @@ class SearchSettings(BaseModel):
     rrf_k: int = Field(default=60, ge=1)
 
 
+class PrivacySettings(BaseModel):
+    """The egress policy: what a model backend outside knowme (an OpenAI-compatible endpoint) may see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    redact: bool = Field(default=True, description="replace identifiers with placeholders before a remote model")
+    redact_names: bool = Field(default=False, description="also replace the names of people")
+    phone_region: str = Field(default="US", description="region of phone numbers written without a country code")
+    remote_scopes: list[str] = Field(
+        default=["mail", "calendar", "contacts", "notes", "chats", "browsing", "documents"],
+        description="scopes a remote model may see; add health, money or intimate to send those passages too",
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     llm: LLMSettings = LLMSettings()
     embedder: EmbedderSettings = EmbedderSettings()
     search: SearchSettings = SearchSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
 
 def load_settings(home: Path) -> Settings:

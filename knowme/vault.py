@@ -199,17 +199,43 @@ class Vault:
             hits = self.search(question, k=k, as_of=when)
         else:
             hits = self._granted_search(question, k, grant, as_of=when)
+        backend: ChatBackend = self.backend
+        remote = backend.name not in LOCAL_BACKENDS
+        redacting = None
+        if remote:  # the egress policy: drop what the remote model may not see, replace identifiers
+            from knowme.privacy.redact import RedactingBackend, egress_filter, people_names
+
+            policy = self.settings.privacy
+            hits = egress_filter(hits, policy.remote_scopes)
+            if policy.redact:
+                names = people_names([h.author for h in hits]) + self._person_names() if policy.redact_names else []
+                backend = redacting = RedactingBackend(
+                    backend, names=names, redact_names=policy.redact_names, phone_region=policy.phone_region
+                )
         result = compose_answer(
             question,
             hits,
-            self.backend,
+            backend,
             budget=budget or self.settings.search.context_tokens,
             today=when or datetime.now(local_tz()),
         )
-        if grant is not None or self.backend.name not in LOCAL_BACKENDS:
-            actor = grant.client if grant is not None else f"model:{self.backend.describe()}"
-            self._disclose(actor, "ask", result.evidence, grant=grant, backend=self.backend.describe())
+        if grant is not None or remote:
+            actor = grant.client if grant is not None else f"model:{backend.describe()}"
+            redacted = redacting.last.counts() if redacting is not None and redacting.last is not None else {}
+            self._disclose(actor, "ask", result.evidence, grant=grant, backend=backend.describe(), redacted=redacted)
         return result
+
+    def _person_names(self) -> list[str]:
+        """Names and nicknames of the people in the knowledge graph (for redaction)."""
+        if not isinstance(self.store, PortableStore):
+            return []
+        people = {row["id"]: row["name"] for row in self.store.export_rows("entities") if row["type"] == "person"}
+        aliases = [
+            row["alias"]
+            for row in self.store.export_rows("entity_aliases")
+            if row["entity_id"] in people and row["alias_kind"] in ("name", "nickname")
+        ]
+        return [*people.values(), *aliases]
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:
@@ -378,7 +404,7 @@ class Vault:
         if isinstance(self.store, GovernanceStore):
             self.store.append_audit(AuditEvent(datetime.now(UTC), actor, action, detail))
 
-    def _disclose(self, actor: str, action: str, hits: Sequence[Hit], *, grant: Grant | None, **extra: str) -> None:
+    def _disclose(self, actor: str, action: str, hits: Sequence[Hit], *, grant: Grant | None, **extra: object) -> None:
         refs = list(dict.fromkeys(h.ref for h in hits))
         self._audit(actor, action, {"grant": grant.id if grant else None, "refs": refs, "passages": len(hits), **extra})
 
