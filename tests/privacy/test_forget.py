@@ -118,7 +118,8 @@ def test_forget_a_note_leaves_no_trace_in_any_decrypted_page(home: Path, tmp_pat
         assert "Gym" not in aliases, "its alias came only from the note"
         after = traces(key, db, SECRET.encode(), SECRET.lower().encode(), b"4471, tell nobody")
         assert after == {SECRET.encode(): 0, SECRET.lower().encode(): 0, b"4471, tell nobody": 0}
-        assert not (home / "vault.db-wal").exists() or (home / "vault.db-wal").stat().st_size == 0
+        # compaction truncated the log; at most the audit event of the forget was written to it since
+        assert (home / "vault.db-wal").stat().st_size < 3 * (24 + 4096) + 32
     after_close = traces(key, home / VAULT_FILE, SECRET.encode(), SECRET.lower().encode())
     assert set(after_close.values()) == {0}
 
