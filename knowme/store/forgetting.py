@@ -3,8 +3,9 @@
 A forget runs in one transaction: chunks (and through their trigger the FTS5 and ``vec0`` entries), the records
 (provenance rows cascade), then every graph item whose provenance pointed only at the forgotten records: facts,
 preferences, entity aliases and entities. Entities named by the caller (``--person``) go outright, with their
-aliases and every fact about them. Tombstones keep the record ids and content hashes (never content) so the next
-ingest of the same source skips the items.
+aliases and every fact about them. Feedback given on a forgotten item (by its ref or record id) goes too.
+Tombstones keep the record ids and content hashes (never content) so the next ingest of the same source skips the
+items.
 
 Deleted bytes must not survive anywhere in the files: ``secure_delete`` zeroes freed cells, :meth:`compact` merges
 the FTS5 segments (whose older b-trees still hold the deleted terms until a merge), checkpoints the write-ahead log
@@ -191,6 +192,12 @@ class SQLCipherForgetting(ForgettingStore):
                             "INSERT OR IGNORE INTO tombstones(hash, kind, forgotten_at) VALUES (?, ?, ?)",
                             (value, kind, now),
                         ).rowcount
+            # feedback given on these items themselves (by ref or record id)
+            conn.execute(
+                f"DELETE FROM feedback WHERE target_id IN ({marks}) OR target_id IN "
+                f"(SELECT ref FROM records WHERE id IN ({marks}))",
+                part + part,
+            )
             chunks += conn.execute(f"DELETE FROM chunks WHERE record_id IN ({marks})", part).rowcount
             records += conn.execute(f"DELETE FROM records WHERE id IN ({marks})", part).rowcount
         # graph items whose every supporting record is gone

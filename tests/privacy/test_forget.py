@@ -77,6 +77,11 @@ def _graph(vault: knowme.Vault) -> None:
         ("alias", "e-gym\x1fGym", locker),
     ]
     conn.executemany("INSERT INTO provenance(target_type, target_id, record_id) VALUES (?, ?, ?)", provenance)
+    conn.execute(
+        "INSERT INTO feedback(id, target_type, target_id, rating, created_at) VALUES "
+        "('fb-locker', 'hit', 'note:locker.md', 1, ?), ('fb-porto', 'hit', 'mail:porto-7@example.org', 1, ?)",
+        (now, now),
+    )
     conn.execute("COMMIT")
 
 
@@ -113,6 +118,7 @@ def test_forget_a_note_leaves_no_trace_in_any_decrypted_page(home: Path, tmp_pat
         # derived items with no other support are gone; the fact also supported by an email stays
         assert _ids(vault, "facts") == {"f-tom-slides", "f-jose-rent", "f-both"}
         assert _ids(vault, "preferences") == {"p-stated"}
+        assert _ids(vault, "feedback") == {"fb-porto"}
         assert "e-gym" in _ids(vault, "entities"), "kept: a fact still supported by an email is about it"
         aliases = {r[0] for r in vault.store._conn.execute("SELECT alias FROM entity_aliases")}  # type: ignore[attr-defined]
         assert "Gym" not in aliases, "its alias came only from the note"
