@@ -129,11 +129,12 @@ def test_context_sent_to_a_remote_model_is_audited(
 ) -> None:
     vault = life_vault
     vault.use_backend(OpenAICompatBackend(LLMSettings(backend="openai", base_url=fake_openai.base("ok"))))
-    answer = vault.ask("What is the rent of the Porto flat?")
+    answer = vault.ask("What did Tom ask me to send before Friday?")
     assert answer.text.startswith("echo:")
     (event,) = vault.audit()
     assert event.action == "ask" and event.actor.startswith("model:") and event.detail["grant"] is None
-    assert "mail:porto-7@example.org" in event.detail["refs"]
+    assert "mail:offsite-1@example.org" in event.detail["refs"]
+    assert "mail:porto-7@example.org" not in event.detail["refs"], "a money matter is not sent by default"
     vault.choose_backend("extractive")
     vault.ask("What is the rent of the Porto flat?")
     assert len(vault.audit()) == 1, "an answer composed inside knowme discloses nothing"
