@@ -5,6 +5,7 @@ searched with citations and answered by any language model. See :func:`open`.
 """
 
 from knowme.errors import (
+    AccessDenied,
     BackendError,
     ConfigError,
     IngestError,
@@ -23,6 +24,7 @@ from knowme.vault import Vault, open  # noqa: A004 - the documented API name
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessDenied",
     "Answer",
     "BackendError",
     "ConfigError",

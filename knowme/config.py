@@ -74,6 +74,20 @@ class GraphSettings(BaseModel):
     enabled: bool = Field(default=True, description="build the knowledge graph while ingesting")
 
 
+class PrivacySettings(BaseModel):
+    """The egress policy: what a model backend outside knowme (an OpenAI-compatible endpoint) may see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    redact: bool = Field(default=True, description="replace identifiers with placeholders before a remote model")
+    redact_names: bool = Field(default=False, description="also replace the names of people")
+    phone_region: str = Field(default="US", description="region of phone numbers written without a country code")
+    remote_scopes: list[str] = Field(
+        default=["mail", "calendar", "contacts", "notes", "chats", "browsing", "documents"],
+        description="scopes a remote model may see; add health, money or intimate to send those passages too",
+    )
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -82,6 +96,7 @@ class Settings(BaseModel):
     search: SearchSettings = SearchSettings()
     user: UserSettings = UserSettings()
     graph: GraphSettings = GraphSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
 
 def load_settings(home: Path) -> Settings:

@@ -13,7 +13,8 @@ one type. The command line maps each to one friendly line and an exit code.
     │   └── VaultCorrupt       the file opens but its contents are damaged
     ├── IngestError            a path cannot be ingested at all (not found, unknown format)
     ├── ParseError             one item of a source cannot be read (reported, never fatal)
-    └── BackendError           a language model or embedder failed or is unreachable
+    ├── BackendError           a language model or embedder failed or is unreachable
+    └── AccessDenied           a client's token is unknown, expired or revoked
 """
 
 from __future__ import annotations
@@ -63,3 +64,9 @@ class ParseError(KnowmeError):
 
 class BackendError(KnowmeError):
     exit_code = 6
+
+
+class AccessDenied(KnowmeError):
+    """A client's grant token is unknown, expired or revoked."""
+
+    exit_code = 7

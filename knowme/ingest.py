@@ -1,7 +1,9 @@
 """The ingest loop: connectors → records → chunks → vectors → store, in batches, each batch one transaction.
 
 Records whose content hash is already stored are counted as unchanged and cost nothing more; changed records
-replace their old chunks. A bad item becomes a problem in the report and the rest go on; a connector that fails
+replace their old chunks. Records the user forgot (tombstoned id or content hash) are skipped and counted as
+``forgotten`` unless the caller asks for them back (``include_forgotten``, which also drops their tombstones).
+A bad item becomes a problem in the report and the rest go on; a connector that fails
 outright stops only its own source.
 """
 
@@ -17,7 +19,7 @@ from knowme.errors import KnowmeError
 from knowme.extract.chunking import chunk_record
 from knowme.models import Chunk, IngestReport, ItemProblem, Record
 from knowme.retrieve.embedders import Embedder
-from knowme.store.base import Store
+from knowme.store.base import ForgettingStore, Store, text_fingerprint
 
 #: ``progress(label, done, total)``: called as items are read; ``total`` is None when unknown.
 ProgressHook = Callable[[str, int, "int | None"], None]
@@ -25,6 +27,26 @@ ProgressHook = Callable[[str, int, "int | None"], None]
 BatchHook = Callable[[list[Record]], None]
 
 BATCH = 128
+
+
+def _skip_forgotten(store: Store, records: list[Record], report: IngestReport, *, include: bool) -> list[Record]:
+    """Drop records the user forgot (their id or content hash is tombstoned), unless ``include`` asks them back."""
+    if not isinstance(store, ForgettingStore):
+        return records
+    prints = {r.id: text_fingerprint(r.kind, r.title, r.text) for r in records}
+    stones = store.forgotten([h for r in records for h in (r.id, r.content_hash, prints[r.id])])
+    if not stones:
+        return records
+    if include:
+        store.unforget(sorted(stones))
+        return records
+    kept = []
+    for record in records:
+        if stones & {record.id, record.content_hash, prints[record.id]}:
+            report.count("forgotten", record.kind)
+        else:
+            kept.append(record)
+    return kept
 
 
 def _flush(
@@ -35,9 +57,11 @@ def _flush(
     *,
     batch_size: int,
     on_batch: BatchHook | None = None,
+    include_forgotten: bool = False,
 ) -> None:
     unique = list({r.id: r for r in batch}.values())
     batch.clear()
+    unique = _skip_forgotten(store, unique, report, include=include_forgotten)
     stored = store.content_hashes([r.id for r in unique])
     todo: list[tuple[Record, list[Chunk]]] = []
     for record in unique:
@@ -76,6 +100,7 @@ def ingest_connector(
     progress: ProgressHook | None = None,
     batch_size: int = 64,
     on_batch: BatchHook | None = None,
+    include_forgotten: bool = False,
 ) -> IngestReport:
     report = IngestReport()
     started = time.perf_counter()
@@ -91,7 +116,15 @@ def ingest_connector(
             else:
                 batch.append(item)
                 if len(batch) >= BATCH:
-                    _flush(store, embedder, batch, report, batch_size=batch_size, on_batch=on_batch)
+                    _flush(
+                        store,
+                        embedder,
+                        batch,
+                        report,
+                        batch_size=batch_size,
+                        on_batch=on_batch,
+                        include_forgotten=include_forgotten,
+                    )
             if progress is not None:
                 progress(label, done, total)
     except KnowmeError as exc:
@@ -99,7 +132,9 @@ def ingest_connector(
     except Exception as exc:  # a connector bug stops its own source only; what it read so far is kept
         reason = f"reading stopped after {done} items: {type(exc).__name__}: {exc}"
         report.problems.append(ItemProblem(str(connector.path), reason))
-    _flush(store, embedder, batch, report, batch_size=batch_size, on_batch=on_batch)
+    _flush(
+        store, embedder, batch, report, batch_size=batch_size, on_batch=on_batch, include_forgotten=include_forgotten
+    )
     store.set_cursor(connector.source, {"path": str(connector.path)}, items=report.total)
     report.seconds = time.perf_counter() - started
     return report
@@ -113,11 +148,20 @@ def ingest_paths(
     progress: ProgressHook | None = None,
     batch_size: int = 64,
     on_batch: BatchHook | None = None,
+    include_forgotten: bool = False,
 ) -> IngestReport:
     connectors, skipped = detect([Path(p) for p in paths])
     report = IngestReport(skipped_paths=list(skipped))
     for connector in connectors:
         report.merge(
-            ingest_connector(store, embedder, connector, progress=progress, batch_size=batch_size, on_batch=on_batch)
+            ingest_connector(
+                store,
+                embedder,
+                connector,
+                progress=progress,
+                batch_size=batch_size,
+                include_forgotten=include_forgotten,
+                on_batch=on_batch,
+            )
         )
     return report

@@ -157,6 +157,7 @@ class IngestReport:
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     chunks: int = 0
+    forgotten: dict[str, int] = field(default_factory=dict)  # skipped: the user forgot them (tombstones)
     problems: list[ItemProblem] = field(default_factory=list)
     skipped_paths: list[ItemProblem] = field(default_factory=list)
     seconds: float = 0.0
@@ -170,7 +171,7 @@ class IngestReport:
         return sum(self.added.values()) + sum(self.updated.values()) + sum(self.unchanged.values())
 
     def merge(self, other: IngestReport) -> None:
-        for outcome in ("added", "updated", "unchanged"):
+        for outcome in ("added", "updated", "unchanged", "forgotten"):
             mine: dict[str, int] = getattr(self, outcome)
             for kind, n in getattr(other, outcome).items():
                 mine[kind] = mine.get(kind, 0) + n
@@ -185,6 +186,7 @@ class IngestReport:
             "updated": dict(self.updated),
             "unchanged": dict(self.unchanged),
             "chunks": self.chunks,
+            "forgotten": dict(self.forgotten),
             "problems": [{"where": p.where, "reason": p.reason} for p in self.problems],
             "skipped_paths": [{"where": p.where, "reason": p.reason} for p in self.skipped_paths],
             "seconds": round(self.seconds, 3),

@@ -13,16 +13,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from knowme.assist.ask import AnswerEvent, ContextPack, build_context, stream_answer
 from knowme.assist.ask import answer as compose_answer
 from knowme.config import Settings, load_settings, user_dir
 from knowme.connectors.base import local_tz
-from knowme.errors import ConfigError, VaultCorrupt, VaultExists, VaultNotFound
+from knowme.errors import AccessDenied, ConfigError, IngestError, VaultCorrupt, VaultExists, VaultNotFound
 from knowme.extract.chunking import chunk_record
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
@@ -32,9 +32,15 @@ from knowme.plugins import embedders
 from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, SearchResult, run_search
-from knowme.store.base import SearchFilters, Store
-from knowme.store.keys import KEY_FILE, create_key_file, derive_key, resolve_passphrase
+from knowme.store.base import ForgettingStore, GovernanceStore, PortableStore, SearchFilters, Store
+from knowme.store.keys import KEY_FILE, create_key_file, keyring_delete, keyring_get, keyring_set, resolve_passphrase
+from knowme.store.rekey import StepHook, change_passphrase, unlock_key
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
+
+if TYPE_CHECKING:
+    from knowme.privacy.export import ExportReport, ImportReport
+    from knowme.privacy.forget import ForgetResult
+    from knowme.privacy.grants import AuditEvent, Grant
 
 DateLike = datetime | date | str
 # passages ask considers; the pack takes them in rank order until its token budget is full
@@ -42,6 +48,9 @@ ASK_CANDIDATES = 40
 
 if TYPE_CHECKING:
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
+
+#: Chat backends that run inside knowme's process: a context pack given to them never leaves the machine.
+LOCAL_BACKENDS = ("embedded", "extractive")
 
 
 def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
@@ -96,9 +105,16 @@ class Vault:
 
     # -- ingest ------------------------------------------------------------------------------------------------
     def ingest(
-        self, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, progress: ProgressHook | None = None
+        self,
+        path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        *,
+        progress: ProgressHook | None = None,
+        include_forgotten: bool = False,
     ) -> IngestReport:
-        """Read files or folders (format detected) into the vault; re-ingesting is a no-op, changes update."""
+        """Read files or folders (format detected) into the vault; re-ingesting is a no-op, changes update.
+
+        Items removed with :meth:`forget` stay out unless ``include_forgotten`` asks for them back.
+        """
         paths = [path] if isinstance(path, str | os.PathLike) else list(path)
         return ingest_paths(
             self.store,
@@ -107,6 +123,7 @@ class Vault:
             progress=progress,
             batch_size=self.settings.embedder.batch_size,
             on_batch=self._update_graph,
+            include_forgotten=include_forgotten,
         )
 
     def _update_graph(self, records: list[Record]) -> None:
@@ -126,8 +143,18 @@ class Vault:
         since: DateLike | None = None,
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
+        grant: Grant | None = None,
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it."""
+        """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it.
+
+        With ``grant`` (from :meth:`check_grant`), only what the grant's scopes allow is returned, and the refs shown
+        are written to the audit log under the grant's client.
+        """
+        if grant is not None:
+            options = {"as_of": as_of, "sources": sources, "since": since, "until": until, "preset": preset}
+            hits = self._granted_search(query, k, grant, kinds=kinds, **options)
+            self._disclose(grant.client, "search", hits, grant=grant)
+            return hits
         return self.search_result(
             query, k, as_of, kinds=kinds, sources=sources, since=since, until=until, preset=preset
         ).hits
@@ -144,7 +171,7 @@ class Vault:
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
     ) -> SearchResult:
-        """:meth:`search` with the query analysis and the raw signals behind the hits."""
+        """:meth:`search` with the query analysis and the raw signals behind the hits (the owner's view: no grant)."""
         if isinstance(preset, str):
             if preset not in PRESETS:
                 raise ConfigError(f"unknown search preset {preset!r}; known: {', '.join(PRESETS)}")
@@ -185,48 +212,111 @@ class Vault:
             self._backend.close()
         self._backend = backend
 
-    def context(
-        self, question: str, as_of: DateLike | None = None, *, k: int = ASK_CANDIDATES, budget: int | None = None
-    ) -> ContextPack:
-        """The cited context pack ``ask`` hands the model: the best passages for ``question`` within ``budget``."""
-        result = self.search_result(question, k=k, as_of=as_of)
+    def _context_hits(
+        self, question: str, when: datetime | None, k: int, grant: Grant | None
+    ) -> tuple[list[Hit], float]:
+        if grant is not None:  # a client sees only its grant's scopes, and no graph facts (they may be sensitive)
+            hits = self._granted_search(question, k, grant, as_of=when)
+            return hits, 1.0 if hits else 0.0
+        result = self.search_result(question, k=k, as_of=when)
         hits = result.hits
         if self.settings.graph.enabled:
             from knowme.graph.context import entity_passages
 
-            hits = [*entity_passages(self.store, question, parse_when(as_of)), *hits]
-        return build_context(hits, budget or self.settings.search.context_tokens, found=found(result.signals))
+            hits = [*entity_passages(self.store, question, when), *hits]
+        return hits, found(result.signals)
 
-    def _answer_pack(self, question: str, when: datetime | None, k: int, budget: int | None) -> ContextPack:
+    def context(
+        self,
+        question: str,
+        as_of: DateLike | None = None,
+        *,
+        k: int = ASK_CANDIDATES,
+        budget: int | None = None,
+        grant: Grant | None = None,
+    ) -> ContextPack:
+        """The cited context pack ``ask`` hands the model: the best passages for ``question`` within ``budget``."""
+        hits, signal = self._context_hits(question, parse_when(as_of), k, grant)
+        return build_context(hits, budget or self.settings.search.context_tokens, found=signal)
+
+    def _answer_plan(
+        self, question: str, when: datetime | None, k: int, budget: int | None, grant: Grant | None
+    ) -> tuple[ContextPack, ChatBackend, Any, bool]:
+        """The pack and the backend to phrase it, after the egress policy for a model outside knowme."""
+        backend: ChatBackend = self.backend
         budget = budget or self.settings.search.context_tokens
-        if self.backend.context_tokens is not None:
-            budget = min(budget, self.backend.context_tokens)
-        return self.context(question, when, k=k, budget=budget)
+        if backend.context_tokens is not None:
+            budget = min(budget, backend.context_tokens)
+        hits, signal = self._context_hits(question, when, k, grant)
+        remote = backend.name not in LOCAL_BACKENDS
+        redacting = None
+        if remote:  # the egress policy: drop what the remote model may not see, replace identifiers
+            from knowme.privacy.redact import RedactingBackend, egress_filter, people_names
+
+            policy = self.settings.privacy
+            hits = egress_filter(hits, policy.remote_scopes)
+            if policy.redact:
+                names = people_names([h.author for h in hits]) + self._person_names() if policy.redact_names else []
+                backend = redacting = RedactingBackend(
+                    backend, names=names, redact_names=policy.redact_names, phone_region=policy.phone_region
+                )
+        return build_context(hits, budget, found=signal), backend, redacting, remote
+
+    def _audit_answer(
+        self, result: Answer, grant: Grant | None, backend: ChatBackend, redacting: Any, remote: bool
+    ) -> None:
+        if grant is not None or remote:
+            actor = grant.client if grant is not None else f"model:{backend.describe()}"
+            redacted = redacting.last.counts() if redacting is not None and redacting.last is not None else {}
+            self._disclose(actor, "ask", result.evidence, grant=grant, backend=backend.describe(), redacted=redacted)
 
     def ask(
-        self, question: str, as_of: DateLike | None = None, *, k: int = ASK_CANDIDATES, budget: int | None = None
+        self,
+        question: str,
+        as_of: DateLike | None = None,
+        *,
+        k: int = ASK_CANDIDATES,
+        budget: int | None = None,
+        grant: Grant | None = None,
     ) -> Answer:
-        """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
+        """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date.
+
+        The knowledge graph answers first when it can settle the question exactly. With ``grant``, the context pack
+        holds only what the grant allows (and the graph is not consulted). The pack is written to the audit log when
+        it goes to a client (a grant) or to a model backend that is not embedded in knowme.
+        """
         when = parse_when(as_of)
-        exact = self.graph_answer(question, as_of=when)
-        if exact is not None:
-            return exact
-        pack = self._answer_pack(question, when, k, budget)
-        return compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
+        if grant is None:
+            exact = self.graph_answer(question, as_of=when)
+            if exact is not None:
+                return exact
+        pack, backend, redacting, remote = self._answer_plan(question, when, k, budget, grant)
+        result = compose_answer(question, pack, backend, today=when or datetime.now(local_tz()))
+        self._audit_answer(result, grant, backend, redacting, remote)
+        return result
 
     def ask_stream(
-        self, question: str, as_of: DateLike | None = None, *, k: int = ASK_CANDIDATES, budget: int | None = None
+        self,
+        question: str,
+        as_of: DateLike | None = None,
+        *,
+        k: int = ASK_CANDIDATES,
+        budget: int | None = None,
+        grant: Grant | None = None,
     ) -> Iterator[AnswerEvent]:
         """:meth:`ask` as events: ``("evidence", hits)``, ``("delta", text)``..., then ``("answer", Answer)``."""
         when = parse_when(as_of)
-        exact = self.graph_answer(question, as_of=when)
+        exact = self.graph_answer(question, as_of=when) if grant is None else None
         if exact is not None:
             yield "evidence", exact.evidence
             yield "delta", exact.text
             yield "answer", exact
             return
-        pack = self._answer_pack(question, when, k, budget)
-        yield from stream_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
+        pack, backend, redacting, remote = self._answer_plan(question, when, k, budget, grant)
+        for event, data in stream_answer(question, pack, backend, today=when or datetime.now(local_tz())):
+            if event == "answer":
+                self._audit_answer(data, grant, backend, redacting, remote)
+            yield event, data
 
     def graph_answer(self, question: str, as_of: DateLike | None = None) -> Answer | None:
         """An exact, cited answer from the knowledge graph, or None when the graph cannot settle the question."""
@@ -264,6 +354,18 @@ class Vault:
         return views.timeline(
             self.store, since=lo.date() if lo else None, until=hi.date() if hi else None, person_name=person
         )
+
+    def _person_names(self) -> list[str]:
+        """Names and nicknames of the people in the knowledge graph (for redaction)."""
+        if not isinstance(self.store, PortableStore):
+            return []
+        people = {row["id"]: row["name"] for row in self.store.export_rows("entities") if row["type"] == "person"}
+        aliases = [
+            row["alias"]
+            for row in self.store.export_rows("entity_aliases")
+            if row["entity_id"] in people and row["alias_kind"] in ("name", "nickname")
+        ]
+        return [*people.values(), *aliases]
 
     def merge_people(self, keep: str, drop: str) -> str:
         """Join ``drop`` into ``keep`` (kept across later ingests); returns the kept person's name."""
@@ -319,6 +421,186 @@ class Vault:
             "vault_bytes": (self.home / VAULT_FILE).stat().st_size if (self.home / VAULT_FILE).exists() else 0,
         }
 
+    # -- forget ------------------------------------------------------------------------------------------------
+    def forget(
+        self,
+        *,
+        ref: str | Sequence[str] | None = None,
+        source: str | os.PathLike[str] | None = None,
+        person: str | None = None,
+        before: DateLike | None = None,
+        query: str | None = None,
+        dry_run: bool = False,
+    ) -> ForgetResult:
+        """Remove matching records and everything derived from them, for good (see :mod:`knowme.privacy.forget`).
+
+        Criteria combine with AND. ``dry_run`` returns the same preview without changing anything.
+        """
+        from knowme.privacy.forget import forget
+
+        result = forget(
+            self._forgetting(),
+            self.home,
+            ref=ref,
+            source=source,
+            person=person,
+            before=parse_when(before, end_of_day=False),
+            query=query,
+            dry_run=dry_run,
+        )
+        if not dry_run and not result.empty:
+            self._audit("owner", "forget", {"counts": result.counts.as_dict()})
+        return result
+
+    def _forgetting(self) -> ForgettingStore:
+        if not isinstance(self.store, ForgettingStore):
+            raise ConfigError(f"the {type(self.store).__name__} store cannot forget")
+        return self.store
+
+    # -- keys --------------------------------------------------------------------------------------------------
+    def change_passphrase(self, new_passphrase: str, *, on_step: StepHook | None = None) -> None:
+        """Re-encrypt the vault under ``new_passphrase``, in place and safely if interrupted; updates the keyring
+        entry if the vault has one. ``on_step(name)`` is told each step (``pending``, ``rekeyed``, ``committed``)."""
+        if not isinstance(self.store, SQLCipherStore):
+            raise ConfigError(f"the {type(self.store).__name__} store cannot change its key here")
+        change_passphrase(self.home, self.store, new_passphrase, on_step=on_step)
+
+    def lock(self) -> bool:
+        """Remove the passphrase from the OS keyring (later opens need KNOWME_PASSPHRASE or a prompt)."""
+        return keyring_delete(self.home)
+
+    def unlock(self, passphrase: str) -> None:
+        """Keep ``passphrase`` in the OS keyring, after checking that it opens this vault."""
+        unlock_key(self.home, passphrase, self.home / VAULT_FILE)
+        keyring_set(self.home, passphrase)
+
+    @property
+    def unlocked(self) -> bool:
+        """Whether the OS keyring holds this vault's passphrase."""
+        return keyring_get(self.home) is not None
+
+    # -- export and import -------------------------------------------------------------------------------------
+    def export(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        format: str = "json",  # noqa: A002 - the CLI option's name
+        passphrase: str | None = None,
+    ) -> ExportReport:
+        """Write the whole knowledge graph to ``path``: ``json`` (the documented zip of JSON Lines), ``jsonld`` or
+        ``turtle`` (RDF); with ``passphrase`` the file is encrypted (Argon2id + AES-256-GCM)."""
+        from knowme.privacy.export import export_vault
+
+        report = export_vault(
+            self.store, Path(path).expanduser(), embedder=self.embedder.name, fmt=format, passphrase=passphrase
+        )
+        self._audit("owner", "export", {**report.as_dict(), "path": str(Path(report.path).resolve())})
+        return report
+
+    def import_file(self, path: str | os.PathLike[str], *, passphrase: str | None = None) -> ImportReport:
+        """Restore a knowme export (``passphrase`` for an encrypted one), or bring in another assistant's export
+        (ChatGPT: conversations and what it remembered) or any file ``ingest`` reads."""
+        from knowme.errors import PassphraseMissing
+        from knowme.privacy import envelope
+        from knowme.privacy.export import ImportReport, import_archive, is_knowme_export
+
+        source = Path(path).expanduser()
+        if not source.exists():
+            raise IngestError(f"{source}: no such file or folder")
+        data = source.read_bytes() if source.is_file() else b""
+        if data and is_knowme_export(data):
+            if envelope.is_encrypted(data[:64]):
+                if passphrase is None:
+                    raise PassphraseMissing(f"{source} is encrypted: give the export passphrase")
+                data = envelope.decrypt(data, passphrase)
+            return import_archive(self.store, self.embedder, data, path=str(source))
+        ingested = self.ingest(source)
+        report = ImportReport(path=str(source), kind="ingest", records=ingested.total)
+        from knowme.connectors.base import LIKELY
+        from knowme.connectors.chats import ChatGPTConnector
+
+        if source.is_file() and ChatGPTConnector.sniff(source) >= LIKELY and isinstance(self.store, PortableStore):
+            from knowme.privacy.assistants import chatgpt_memories
+
+            report.kind = "chatgpt"
+            report.rows["preferences"] = self.store.import_rows("preferences", chatgpt_memories(source))
+        if ingested.total == 0 and (ingested.problems or ingested.skipped_paths):
+            reasons = "; ".join(p.reason for p in [*ingested.skipped_paths, *ingested.problems][:3])
+            raise IngestError(f"{source}: nothing could be imported ({reasons})")
+        return report
+
+    # -- grants and audit --------------------------------------------------------------------------------------
+    def _governance(self) -> GovernanceStore:
+        if not isinstance(self.store, GovernanceStore):
+            raise ConfigError(f"the {type(self.store).__name__} store keeps no grants")
+        return self.store
+
+    def grant(
+        self, client: str, scopes: str | Sequence[str], *, expires: str | timedelta | datetime | None = "30d"
+    ) -> tuple[Grant, str]:
+        """Let ``client`` read ``scopes`` until ``expires`` (``30d``, ``never``, a date...). Returns the grant and its
+        token: show the token once, it is stored only as a hash."""
+        from knowme.privacy.grants import Grant, new_token, parse_expiry, parse_scopes, token_hash
+
+        if not client.strip():
+            raise ConfigError("a grant needs a client name")
+        now = datetime.now(UTC)
+        ident = stable_hash(client, now.isoformat(), new_token(), length=12)
+        grant = Grant(ident, client.strip(), parse_scopes(scopes), now, parse_expiry(expires, now))
+        token = new_token()
+        self._governance().save_grant(grant, token_hash(token))
+        self._audit("owner", "grant.add", {"grant": grant.id, "client": grant.client, "scopes": list(grant.scopes)})
+        return grant, token
+
+    def grants(self) -> list[Grant]:
+        return self._governance().grants()
+
+    def revoke(self, id_or_client: str) -> list[Grant]:
+        """Revoke a grant by id, or every active grant of a client."""
+        gone = self._governance().revoke_grants(id_or_client, datetime.now(UTC))
+        for grant in gone:
+            self._audit("owner", "grant.revoke", {"grant": grant.id, "client": grant.client})
+        return gone
+
+    def check_grant(self, token: str) -> Grant:
+        """The active grant a client's token stands for; :class:`AccessDenied` if unknown, expired or revoked."""
+        from knowme.privacy.grants import token_hash
+
+        grant = self._governance().grant_for_token(token_hash(token or ""))
+        if grant is None:
+            raise AccessDenied("unknown token: ask the vault owner for a grant (knowme grant add CLIENT --scopes ...)")
+        if not grant.active():
+            raise AccessDenied(f"the grant for {grant.client} is {grant.status()}; ask the vault owner for a new one")
+        return grant
+
+    def audit(self, *, actor: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+        """The audit log, oldest first: what was disclosed to whom, under which grant, when."""
+        return self._governance().audit_events(actor=actor, limit=limit)
+
+    def _audit(self, actor: str, action: str, detail: dict[str, object]) -> None:
+        from knowme.privacy.grants import AuditEvent
+
+        if isinstance(self.store, GovernanceStore):
+            self.store.append_audit(AuditEvent(datetime.now(UTC), actor, action, detail))
+
+    def _disclose(self, actor: str, action: str, hits: Sequence[Hit], *, grant: Grant | None, **extra: object) -> None:
+        refs = list(dict.fromkeys(h.ref for h in hits))
+        self._audit(actor, action, {"grant": grant.id if grant else None, "refs": refs, "passages": len(hits), **extra})
+
+    def _granted_search(
+        self, query: str, k: int, grant: Grant, *, kinds: Sequence[str] = (), **options: Any
+    ) -> list[Hit]:
+        from knowme.privacy.grants import filter_hits
+
+        current = next((g for g in self._governance().grants() if g.id == grant.id), None)
+        if current is None or not current.active():
+            raise AccessDenied(f"the grant for {grant.client} is no longer active")
+        allowed = [kind for kind in (kinds or current.kinds) if kind in current.kinds]
+        if not allowed:
+            return []
+        hits = self.search(query, k=max(4 * k, 40), kinds=allowed, **options)
+        return filter_hits(hits, current)[:k]
+
 
 def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:
     return (user_dir(home) / VAULT_FILE).exists()
@@ -343,7 +625,7 @@ def open(  # noqa: A001 - the documented API name
     if db.exists() and not keyfile.exists():
         raise VaultCorrupt(f"{keyfile} is missing: the vault in {folder} cannot be opened without it")
     if keyfile.exists():
-        key = derive_key(folder, resolve_passphrase(folder, passphrase, creating=False))
+        key = unlock_key(folder, resolve_passphrase(folder, passphrase, creating=False), db)
     elif not create:
         raise VaultNotFound(f"no vault in {folder}; create one with `knowme init`")
     else:

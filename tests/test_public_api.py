@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_exported_members() -> None:
     assert sorted(knowme.__all__) == sorted(
         [
+            "AccessDenied",
             "Answer",
             "BackendError",
             "ConfigError",

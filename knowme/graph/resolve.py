@@ -40,6 +40,18 @@ OWNER_META = "graph.mail_counts"
 MIN_OWNER_MAIL = 3
 
 
+def prune_owner_counts(store: Store) -> None:
+    """Keep in the owner detector's tally only addresses some entity still has (after a forget)."""
+    raw = store.get_meta(OWNER_META)
+    if not raw:
+        return
+    state = json.loads(raw)
+    known = {email_key(a.alias) for a in store.graph().aliases() if a.kind == "email"}
+    counts = {address: n for address, n in state["counts"].items() if address in known}
+    if counts != state["counts"]:
+        store.set_meta(OWNER_META, json.dumps({"total": state["total"], "counts": counts}))
+
+
 def alias_keys(alias: str, kind: str) -> list[str]:
     """The index keys of a stored alias."""
     if kind == "email":

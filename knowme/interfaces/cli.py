@@ -97,6 +97,9 @@ def print_report(report: IngestReport, console: Console) -> None:
         )
     console.print(table)
     console.print(f"{report.chunks} chunks indexed in {report.seconds:.1f} s")
+    if report.forgotten:
+        left_out = sum(report.forgotten.values())
+        console.print(f"{left_out} item(s) you had forgotten were left out (--include-forgotten takes them back)")
     if report.problems:
         console.print(f"[yellow]{len(report.problems)} item(s) could not be read:[/yellow]")
         for p in report.problems[:20]:
@@ -132,10 +135,13 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders; the format is detected.")],
     home: HomeOpt = None,
     as_json: JsonOpt = False,
+    include_forgotten: Annotated[
+        bool, typer.Option("--include-forgotten", help="Take back items you told knowme to forget.")
+    ] = False,
 ) -> None:
     """Read email, calendar, contacts, notes, chats and browser history into the vault."""
     with _open(home) as vault, _progress(not as_json) as hook:
-        report = vault.ingest(paths, progress=hook)
+        report = vault.ingest(paths, progress=hook, include_forgotten=include_forgotten)
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
     else:
@@ -268,6 +274,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
+
+from knowme.interfaces import privacy_cli  # noqa: E402  (registers forget, passphrase, export, grant, audit...)
+
+privacy_cli.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

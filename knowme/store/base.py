@@ -9,16 +9,19 @@ builds its own full-text query syntax from them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from knowme.models import Chunk, Record
 from knowme.store.graph import GraphStore
+
+if TYPE_CHECKING:
+    from knowme.privacy.grants import AuditEvent, Grant
 
 UNDATED = -1  # the timestamp stored for records without one: they pass "until"/as-of filters, not "since"
 
@@ -152,3 +155,152 @@ class Store(ABC):
     @abstractmethod
     def graph(self) -> GraphStore:
         """The entities, facts, commitments and provenance of this vault (same transactions)."""
+
+
+# -- forgetting (knowme.privacy.forget) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordSelector:
+    """Which records to forget; every given criterion must hold (they are ANDed). Empty selects nothing."""
+
+    refs: tuple[str, ...] = ()
+    source_prefixes: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # names or emails, matched as whole words against author and participants
+    before: datetime | None = None  # dated strictly before this (undated records never match)
+    text: str | None = None  # case-insensitive substring of the title or text
+
+    @property
+    def empty(self) -> bool:
+        return not (self.refs or self.source_prefixes or self.people or self.before or self.text)
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What a preview shows of a record: never its text."""
+
+    id: str
+    ref: str
+    source: str
+    kind: str
+    timestamp: datetime | None
+    title: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ForgetCounts:
+    """How many of each thing a forget removed (or, for a dry run, would remove)."""
+
+    records: int = 0
+    chunks: int = 0
+    entities: int = 0
+    aliases: int = 0
+    facts: int = 0
+    preferences: int = 0
+    cursors: int = 0
+    tombstones: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def text_fingerprint(kind: str, title: str, text: str) -> str:
+    """A tombstone hash of what an item says, whatever file it came from (a copy of a forgotten mailbox too)."""
+    from knowme.models import stable_hash
+
+    return stable_hash("tombstone-text-v1", kind, title, text, length=64)
+
+
+class ForgettingStore(ABC):
+    """What forgetting needs from storage; :class:`Store` backends implement it too."""
+
+    @abstractmethod
+    def select_records(self, selector: RecordSelector) -> list[RecordSummary]:
+        """Summaries of the records ``selector`` matches, oldest first."""
+
+    @abstractmethod
+    def entities_named(self, names: Sequence[str]) -> dict[str, list[str]]:
+        """Entities that have one of ``names`` as an alias or name (case-insensitive): entity id → all its aliases."""
+
+    @abstractmethod
+    def forget(
+        self,
+        record_ids: Sequence[str],
+        *,
+        entity_ids: Sequence[str] = (),
+        cursors: Sequence[str] = (),
+        tombstone: bool = True,
+        dry_run: bool = False,
+    ) -> ForgetCounts:
+        """Delete records and everything derived from them in one transaction.
+
+        Chunks with their full-text and vector entries go; graph items (entities, aliases, facts, preferences) whose
+        provenance pointed at these records and has no other record left go too, and so do ``entity_ids`` outright.
+        The saved cursors of the sources named in ``cursors`` are dropped. With ``tombstone`` the records' ids
+        and content hashes are remembered so a later ingest skips them. ``dry_run`` counts without changing anything.
+        """
+
+    @abstractmethod
+    def compact(self) -> bool:
+        """Make deleted content unrecoverable from the files (merge indexes, checkpoint, vacuum).
+
+        Returns False when another connection kept the write-ahead log from being emptied.
+        """
+
+    @abstractmethod
+    def forgotten(self, hashes: Sequence[str]) -> set[str]:
+        """Which of ``hashes`` (record ids, content hashes, text fingerprints) are tombstoned."""
+
+    @abstractmethod
+    def unforget(self, hashes: Sequence[str]) -> int:
+        """Drop tombstones (the user asked for these items back); return how many went."""
+
+
+# -- export and import (knowme.privacy.export) --------------------------------------------------------------------
+class PortableStore(ABC):
+    """What export and import need from storage besides records: the graph and governance rows, and chunk vectors."""
+
+    @abstractmethod
+    def portable_tables(self) -> tuple[str, ...]:
+        """The row collections an export carries (entities, entity_aliases, facts, ...), in import order."""
+
+    @abstractmethod
+    def export_rows(self, table: str) -> Iterator[dict[str, Any]]:
+        """Every row of ``table`` as a dict, in a stable order; chunk references as ``chunk_ordinal``."""
+
+    @abstractmethod
+    def import_rows(self, table: str, rows: Iterable[dict[str, Any]]) -> int:
+        """Write rows exported by :meth:`export_rows` (replacing equal keys); return how many."""
+
+    @abstractmethod
+    def record_chunks(self, record_id: str) -> list[tuple[Chunk, np.ndarray]]:
+        """The record's chunks in order, each with its stored vector."""
+
+
+# -- grants and audit (knowme.privacy.grants) ---------------------------------------------------------------------
+class GovernanceStore(ABC):
+    """Grants (tokens stored hashed) and the append-only audit log."""
+
+    @abstractmethod
+    def save_grant(self, grant: Grant, token_hash: str) -> None: ...
+
+    @abstractmethod
+    def grants(self) -> list[Grant]:
+        """Every grant, newest first (revoked and expired ones too)."""
+
+    @abstractmethod
+    def grant_for_token(self, token_hash: str) -> Grant | None: ...
+
+    @abstractmethod
+    def revoke_grants(self, id_or_client: str, at: datetime) -> list[Grant]:
+        """Revoke the grant with this id, or every active grant of this client; return those revoked."""
+
+    @abstractmethod
+    def append_audit(self, event: AuditEvent) -> None: ...
+
+    @abstractmethod
+    def audit_events(self, *, actor: str | None = None, limit: int | None = None) -> list[AuditEvent]:
+        """Audit events, oldest first (the last ``limit`` when given)."""
+
+    @abstractmethod
+    def redact_audit(self, replacements: Mapping[str, str]) -> int:
+        """Replace refs (keys) by placeholders (values) in audit details, after a forget; return events changed."""

@@ -54,13 +54,13 @@ def _verifier(key: bytes) -> str:
     return hashlib.blake2b(_VERIFIER_LABEL, key=key, digest_size=16).hexdigest()
 
 
-def create_key_file(home: Path, passphrase: str) -> bytes:
-    """Make a fresh salt, derive the key, write ``vault.key.json`` and return the raw key."""
+def new_key_doc(passphrase: str) -> tuple[bytes, dict[str, object]]:
+    """A fresh salt and the key it derives from ``passphrase``, with the key-file document (no secret in it)."""
     if not passphrase:
         raise PassphraseMissing("an empty passphrase cannot protect a vault; choose a real one")
     params = KdfParams(salt=secrets.token_bytes(16))
     key = params.derive(passphrase)
-    doc = {
+    doc: dict[str, object] = {
         "format": 1,
         "kdf": "argon2id",
         "salt": base64.b64encode(params.salt).decode(),
@@ -69,17 +69,30 @@ def create_key_file(home: Path, passphrase: str) -> bytes:
         "parallelism": params.parallelism,
         "verifier": _verifier(key),
     }
-    path = home / KEY_FILE
+    return key, doc
+
+
+def write_key_doc(path: Path, doc: dict[str, object]) -> None:
+    """Write a key-file document atomically (temporary file, fsync, rename), readable by the owner only."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(doc, indent=2) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def create_key_file(home: Path, passphrase: str) -> bytes:
+    """Make a fresh salt, derive the key, write ``vault.key.json`` and return the raw key."""
+    key, doc = new_key_doc(passphrase)
+    write_key_doc(home / KEY_FILE, doc)
     return key
 
 
-def derive_key(home: Path, passphrase: str) -> bytes:
+def derive_key(home: Path, passphrase: str, *, key_file: str = KEY_FILE) -> bytes:
     """Derive the vault key from ``passphrase`` with the stored parameters; check it against the verifier."""
-    path = home / KEY_FILE
+    path = home / key_file
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         params = KdfParams(
@@ -120,6 +133,20 @@ def keyring_set(home: Path, passphrase: str) -> None:
     import keyring
 
     keyring.set_password(KEYRING_SERVICE, str(home.resolve()), passphrase)
+
+
+def keyring_delete(home: Path) -> bool:
+    """Remove this vault's passphrase from the OS keyring; False if there was none."""
+    import keyring
+    from keyring.errors import PasswordDeleteError
+
+    if keyring_get(home) is None:
+        return False
+    try:
+        keyring.delete_password(KEYRING_SERVICE, str(home.resolve()))
+    except PasswordDeleteError:
+        return False
+    return True
 
 
 def resolve_passphrase(home: Path, passphrase: str | None, *, creating: bool) -> str:

@@ -179,6 +179,30 @@ def m002_graph_and_governance(conn: Any, dim: int) -> None:
     )
 
 
+def m003_privacy(conn: Any, dim: int) -> None:
+    """Tombstones of forgotten items (hashes only), grant lookups, and an append-only audit log."""
+    _script(
+        conn,
+        """
+        -- record ids and content hashes of forgotten items: no content, so ingest can skip them
+        CREATE TABLE tombstones (
+            hash TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,            -- record (stable id), content (content hash), text (kind+title+text)
+            forgotten_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX grants_token ON grants(token_hash);
+        -- the audit log only grows: rows cannot be deleted, and who/what/when cannot change (only the detail,
+        -- so that forgetting can replace the refs of forgotten items by their tombstone hash)
+        CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN
+            SELECT RAISE(ABORT, 'the audit log is append-only');
+        END;
+        CREATE TRIGGER audit_events_no_rewrite BEFORE UPDATE OF id, at, actor, action ON audit_events BEGIN
+            SELECT RAISE(ABORT, 'the audit log is append-only');
+        END;
+        """,
+    )
+
+
 def m004_graph_facts(conn: Any, dim: int) -> None:
     """What the knowledge graph needs beyond m002: why aliases and merges happened, pinned aliases (so a user's
     merge or split survives later ingests), fact details, and commitments. Independent of other migrations."""
@@ -241,6 +265,7 @@ def m005_record_follows(conn: Any, dim: int) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     m001_records_and_chunks,
     m002_graph_and_governance,
+    m003_privacy,
     m004_graph_facts,
     m005_record_follows,
 )

@@ -25,6 +25,10 @@ from knowme.errors import VaultCorrupt, WrongPassphrase
 from knowme.graph.model import USER_ID
 from knowme.models import Chunk, Record, Section
 from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
+from knowme.store.forgetting import SQLCipherForgetting
+from knowme.store.governance import SQLCipherGovernance
+from knowme.store.portable import SQLCipherPortable
+from knowme.store.rekey import SQLCipherRekey
 from knowme.store.schema import MIGRATIONS
 from knowme.store.vectors import VectorMatrix
 
@@ -71,7 +75,7 @@ LARGE_INDEX = 20_000
 COMMON_TERM_SHARE = 0.1
 
 
-class SQLCipherStore(Store):
+class SQLCipherStore(SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQLCipherGovernance, Store):
     """:class:`~knowme.store.base.Store` on an encrypted SQLite file."""
 
     def __init__(self, path: Path, key: bytes, *, dim: int, cache_mb: int = 256) -> None:

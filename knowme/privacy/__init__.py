@@ -1,0 +1,1 @@
+"""Sovereignty and security: forgetting, keys, export and import, grants and the audit log."""
