@@ -243,15 +243,17 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces import graph_cli, server_cli
+    from knowme.interfaces import graph_cli, privacy_cli, server_cli
     from knowme.interfaces.cli_eval import eval_app
 
     graph_cli.register(app)
+    privacy_cli.register(app)  # forget, passphrase, lock/unlock, export, import, grant, audit
     server_cli.register(app)
     app.add_typer(eval_app, name="eval")
 
 
-_register_subcommands()
+if __name__ != "__main__":  # run as a script, this file only hands over to the imported module (below)
+    _register_subcommands()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -275,9 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-from knowme.interfaces import privacy_cli  # noqa: E402  (registers forget, passphrase, export, grant, audit...)
+if __name__ == "__main__":  # pragma: no cover - `python -m knowme.interfaces.cli`: one module, not two copies
+    from knowme.interfaces.cli import main as _main
 
-privacy_cli.register(app)
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+    _main()
