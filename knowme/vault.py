@@ -40,6 +40,7 @@ DateLike = datetime | date | str
 
 if TYPE_CHECKING:
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
+    from knowme.persona.digest import Digest
 
 
 def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
@@ -267,6 +268,15 @@ class Vault:
         from knowme.graph import views
 
         return views.split_person(self.store, name, alias).name
+
+    # -- knowing the person -------------------------------------------------------------------------------------
+    def digest(self, as_of: DateLike | None = None, days: int = 7) -> Digest:
+        """Birthdays, due commitments, mail awaiting a reply and events to prepare from ``as_of`` (default today)
+        to ``days`` later, each with the refs of the records behind it."""
+        from knowme.persona.digest import build_digest
+
+        when = parse_when(as_of) or datetime.now(local_tz())
+        return build_digest(self.store, when.date(), days)
 
     # -- records ---------------------------------------------------------------------------------------------
     def records(self, ref: str) -> list[Record]:

@@ -1,0 +1,115 @@
+"""Knowing the person, measured on the demo life: the digest against ground truth, and feedback learning.
+
+    python benchmarks/bench_persona.py [--home DIR] [--days N]
+
+Writes the sample life, ingests it into a fresh vault and prints:
+
+- digest precision and recall per kind, over the digests as of several dates (every fortnight of the year plus
+  the dates of the story's loose ends), against :func:`knowme.demo.truth.digest_truth`. A predicted item matches
+  a true one of the same kind (both commitment kinds count as one) on the same day that names the same person or
+  carries one of its keywords in its title.
+- the feedback learning curve: NDCG@10 of search for a simulated user with known tastes, before and after N
+  rating events, and after ``reset``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import knowme
+from knowme.demo.generator import generate_life
+from knowme.demo.truth import TrueDigestItem, digest_truth
+from knowme.persona.digest import DigestItem
+
+COMMITMENT = {"my_commitment", "owed_to_me"}
+
+
+def _same_kind(a: str, b: str) -> bool:
+    return a == b or (a in COMMITMENT and b in COMMITMENT)
+
+
+def matches(item: DigestItem, truth: TrueDigestItem) -> bool:
+    if not _same_kind(item.kind, truth.kind) or item.date != truth.day.isoformat():
+        return False
+    if truth.person and any(truth.person.lower() in p.lower() or p.lower() in truth.person.lower()
+                            for p in item.people if p):  # fmt: skip
+        return (
+            not truth.keywords
+            or item.kind in ("birthday", "anniversary")
+            or any(k.lower() in f"{item.title} {item.detail}".lower() for k in truth.keywords)
+        )
+    return any(k.lower() in f"{item.title} {item.detail}".lower() for k in truth.keywords)
+
+
+def score_digest(vault: knowme.Vault, dates: list[date], days: int) -> dict[str, tuple[int, int, int]]:
+    """Per kind: (true positives, predicted, actual) summed over ``dates``."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for day in dates:
+        predicted = list(vault.digest(as_of=day.isoformat(), days=days).items)
+        actual = digest_truth(day, days)
+        used: set[int] = set()
+        for truth in actual:
+            kind = "commitment" if truth.kind in COMMITMENT else truth.kind
+            counts[kind][2] += 1
+            for n, item in enumerate(predicted):
+                if n not in used and matches(item, truth):
+                    used.add(n)
+                    counts[kind][0] += 1
+                    break
+        for n, item in enumerate(predicted):
+            kind = "commitment" if item.kind in COMMITMENT else item.kind
+            counts[kind][1] += 1
+            if n not in used:
+                print(f"    extra  {day} {item.kind}: {item.title} ({item.date})")
+        for truth in actual:
+            if not any(matches(i, truth) for i in predicted):
+                print(f"    missed {day} {truth.kind}: {truth.person} {truth.keywords} ({truth.day})")
+    return {k: (v[0], v[1], v[2]) for k, v in counts.items()}
+
+
+def digest_dates(year: int = 2025) -> list[date]:
+    days = [date(year, 1, 6) + timedelta(days=14 * n) for n in range(26)]
+    days += [date(year, m, d) for m, d in ((2, 10), (6, 22), (9, 15), (10, 14), (10, 25), (11, 25), (12, 3))]
+    return sorted(set(days))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", type=Path, default=None)
+    parser.add_argument("--days", type=int, default=7)
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="knowme-bench-persona-"))
+    os.environ.setdefault("KNOWME_PASSPHRASE", "bench")
+    life = home / "life"
+    generate_life(life)
+    started = time.perf_counter()
+    with knowme.open(home / "vault") as vault:
+        if not vault.store.counts():
+            vault.ingest([life / "contacts", life / "mail", life / "calendar", life / "notes", life / "chats"])
+        else:
+            vault.ingest([life / "mail"])
+        print(f"ingest: {time.perf_counter() - started:.1f} s")
+        dates = digest_dates()
+        started = time.perf_counter()
+        counts = score_digest(vault, dates, args.days)
+        took = (time.perf_counter() - started) / len(dates)
+        print(f"digest over {len(dates)} dates, {args.days}-day window ({took * 1000:.0f} ms per digest):")
+        total = [0, 0, 0]
+        for kind, (tp, predicted, actual) in sorted(counts.items()):
+            p = tp / predicted if predicted else 1.0
+            r = tp / actual if actual else 1.0
+            print(f"  {kind:15} P={p:.3f} R={r:.3f}  ({tp} right, {predicted} listed, {actual} true)")
+            total = [total[0] + tp, total[1] + predicted, total[2] + actual]
+        p = total[0] / total[1] if total[1] else 1.0
+        r = total[0] / total[2] if total[2] else 1.0
+        print(f"  {'all':15} P={p:.3f} R={r:.3f}  ({total[0]} right, {total[1]} listed, {total[2]} true)")
+
+
+if __name__ == "__main__":
+    main()
