@@ -41,6 +41,7 @@ DateLike = datetime | date | str
 if TYPE_CHECKING:
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
     from knowme.persona.digest import Digest
+    from knowme.persona.model import Preference
 
 
 def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
@@ -189,7 +190,8 @@ class Vault:
     ) -> ContextPack:
         """The cited context pack ``ask`` hands the model: the best passages for ``question`` within ``budget``."""
         result = self.search_result(question, k=k, as_of=as_of)
-        return build_context(result.hits, budget or self.settings.search.context_tokens, found=found(result.signals))
+        pack = build_context(result.hits, budget or self.settings.search.context_tokens, found=found(result.signals))
+        return replace(pack, preferences=tuple(self.applicable_preferences(question)))
 
     def _answer_pack(self, question: str, when: datetime | None, k: int, budget: int | None) -> ContextPack:
         budget = budget or self.settings.search.context_tokens
@@ -202,7 +204,7 @@ class Vault:
         when = parse_when(as_of)
         exact = self.graph_answer(question, as_of=when)
         if exact is not None:
-            return exact
+            return replace(exact, preferences=self.applicable_preferences(question))
         pack = self._answer_pack(question, when, k, budget)
         return compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
 
@@ -213,6 +215,7 @@ class Vault:
         when = parse_when(as_of)
         exact = self.graph_answer(question, as_of=when)
         if exact is not None:
+            exact = replace(exact, preferences=self.applicable_preferences(question))
             yield "evidence", exact.evidence
             yield "delta", exact.text
             yield "answer", exact
@@ -277,6 +280,74 @@ class Vault:
 
         when = parse_when(as_of) or datetime.now(local_tz())
         return build_digest(self.store, when.date(), days)
+
+    def prefer(
+        self,
+        statement: str,
+        *,
+        avoid: bool = False,
+        scope: str | None = None,
+        strength: float = 1.0,
+        polarity: str | None = None,
+    ) -> Preference:
+        """Record a standing preference or rule the user states ("never book meetings before 10:00"); the scope is
+        guessed from the words unless given."""
+        from knowme.persona.prefs import make_preference
+
+        pref = make_preference(statement, avoid=avoid, scope=scope, strength=strength, polarity=polarity)
+        with self.store.transaction():
+            self.store.persona().put_preference(pref)
+        return pref
+
+    def preferences(self, *, include_inactive: bool = False) -> list[Preference]:
+        """Stated preferences, those inferred from the user's own words (diet, likes, dislikes) and those learned
+        from feedback."""
+        from knowme.persona.prefs import all_preferences
+
+        return all_preferences(self.store, include_inactive=include_inactive)
+
+    def applicable_preferences(self, question: str, *, limit: int = 3) -> list[Preference]:
+        """The active preferences that bear on ``question`` (same scope, or a shared word), strongest first."""
+        from knowme.persona.prefs import applicable
+
+        return applicable(self.preferences(), question, limit=limit)
+
+    def edit_preference(
+        self,
+        preference_id: str,
+        *,
+        statement: str | None = None,
+        scope: str | None = None,
+        strength: float | None = None,
+        active: bool | None = None,
+    ) -> Preference:
+        """Change a preference (an inferred one keeps its source; the edit is stored beside it)."""
+        from knowme.persona.prefs import find_preference
+
+        pref = find_preference(self.store, preference_id)
+        if strength is not None and not 0.0 <= strength <= 1.0:
+            raise ConfigError(f"strength must be between 0 and 1, not {strength}")
+        changed = replace(
+            pref,
+            statement=" ".join(statement.split()) if statement else pref.statement,
+            scope=scope.strip().lower() if scope else pref.scope,
+            strength=pref.strength if strength is None else strength,
+            active=pref.active if active is None else active,
+        )
+        with self.store.transaction():
+            self.store.persona().put_preference(changed)
+        return changed
+
+    def remove_preference(self, preference_id: str) -> Preference:
+        """Delete a stated or learned preference; an inferred one is hidden (its source record stays)."""
+        from knowme.persona.prefs import find_preference
+
+        pref = find_preference(self.store, preference_id)
+        if pref.origin == "inferred":
+            return self.edit_preference(preference_id, active=False)
+        with self.store.transaction():
+            self.store.persona().delete_preference(preference_id)
+        return pref
 
     # -- records ---------------------------------------------------------------------------------------------
     def records(self, ref: str) -> list[Record]:

@@ -83,6 +83,10 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "citations": answer.citations,
         "backend": answer.backend,
         "evidence": [hit_json(h) for h in answer.evidence],
+        "preferences": [
+            {"id": p.id, "statement": p.statement, "scope": p.scope, "origin": p.origin, "refs": list(p.refs)}
+            for p in answer.preferences
+        ],
     }
 
 
@@ -201,6 +205,9 @@ def print_answer(result: Answer, console: Console) -> None:
     console.print(result.text, markup=False, highlight=False)
     if result.citations:
         console.print("[dim]Sources:[/dim] " + ", ".join(result.citations), highlight=False)
+    if result.preferences:
+        rules = "; ".join(f"{p.statement} [{p.id}]" for p in result.preferences)
+        console.print(f"[dim]Your rules applied:[/dim] {escape(rules)}", highlight=False)
     if result.evidence:
         console.print("[dim]Evidence:[/dim]")
         for i, hit in enumerate(result.evidence[:5], 1):

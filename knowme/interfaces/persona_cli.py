@@ -1,4 +1,4 @@
-"""``knowme digest``: what needs your attention, on the command line (registered on the main app by :func:`register`).
+"""``knowme digest``, ``prefer`` and ``prefs``: the persona on the command line (registered by :func:`register`).
 
 Every command has ``--json``; dates are ``YYYY-MM-DD``.
 """
@@ -70,5 +70,115 @@ def digest(
             out.print(f"              [dim]{', '.join(item.refs[:3])}[/dim]", highlight=False)
 
 
+# -- the personal constitution ---------------------------------------------------------------------------------------
+prefs_app = typer.Typer(help="Your standing preferences and rules: list, edit, remove.", no_args_is_help=False)
+
+
+def pref_json(pref: Any) -> dict[str, Any]:
+    return {
+        "id": pref.id,
+        "statement": pref.statement,
+        "polarity": pref.polarity,
+        "strength": pref.strength,
+        "scope": pref.scope,
+        "origin": pref.origin,
+        "active": pref.active,
+        "refs": list(pref.refs),
+        "provenance": dict(pref.provenance),
+        "created_at": pref.created_at,
+        "updated_at": pref.updated_at,
+    }
+
+
+def _print_pref(pref: Any) -> None:
+    out = _out()
+    flag = "" if pref.active else " (hidden)"
+    out.print(
+        f"{pref.id}  [{pref.scope}] {pref.statement}  ({pref.polarity}, {pref.origin}, strength {pref.strength:g})"
+        f"{flag}",
+        markup=False,
+        highlight=False,
+    )
+    if pref.refs:
+        out.print(f"      [dim]{', '.join(pref.refs[:3])}[/dim]", highlight=False)
+    elif pref.provenance.get("feedback"):
+        out.print(f"      [dim]from feedback {pref.provenance['feedback']}[/dim]", highlight=False)
+
+
+def prefer(
+    statement: Annotated[str, typer.Argument(help='What you prefer or a rule ("never book meetings before 10:00").')],
+    avoid: Annotated[bool, typer.Option("--avoid", help='Something to avoid ("red meat").')] = False,
+    scope: Annotated[
+        str | None, typer.Option("--scope", help="scheduling, food, writing, money, ... (default: guessed).")
+    ] = None,
+    strength: Annotated[float, typer.Option("--strength", help="How much it matters, 0 to 1.")] = 1.0,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a standing preference or rule; applicable ones are shown to the model with every question."""
+    with _open(home) as vault:
+        pref = vault.prefer(statement, avoid=avoid, scope=scope, strength=strength)
+    if as_json:
+        _out().print_json(json.dumps(pref_json(pref), ensure_ascii=False))
+        return
+    _out().print("Recorded:", highlight=False)
+    _print_pref(pref)
+
+
+@prefs_app.callback(invoke_without_command=True)
+def prefs(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Also show hidden ones.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List your preferences and rules: stated, inferred from your data (with sources) and learned from feedback."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _open(home) as vault:
+        found = vault.preferences(include_inactive=show_all)
+    if as_json:
+        _out().print_json(json.dumps([pref_json(p) for p in found], ensure_ascii=False))
+        return
+    if not found:
+        _out().print('No preferences yet. Add one with knowme prefer "never book meetings before 10:00".')
+    for pref in found:
+        _print_pref(pref)
+
+
+@prefs_app.command("remove")
+def prefs_remove(
+    preference_id: Annotated[str, typer.Argument(help="The id shown by `knowme prefs`.")],
+    home: HomeOpt = None,
+) -> None:
+    """Remove a preference (one inferred from your data is hidden; its source stays)."""
+    with _open(home) as vault:
+        pref = vault.remove_preference(preference_id)
+    _out().print(f"Removed {pref.id}: {pref.statement}", markup=False, highlight=False)
+
+
+@prefs_app.command("edit")
+def prefs_edit(
+    preference_id: Annotated[str, typer.Argument(help="The id shown by `knowme prefs`.")],
+    statement: Annotated[str | None, typer.Option("--statement", help="New wording.")] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="New scope.")] = None,
+    strength: Annotated[float | None, typer.Option("--strength", help="New strength, 0 to 1.")] = None,
+    enable: Annotated[
+        bool | None, typer.Option("--enable/--disable", help="Show it to the model again, or hide it.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a preference's wording, scope or strength, or hide it."""
+    with _open(home) as vault:
+        pref = vault.edit_preference(preference_id, statement=statement, scope=scope, strength=strength, active=enable)
+    if as_json:
+        _out().print_json(json.dumps(pref_json(pref), ensure_ascii=False))
+        return
+    _print_pref(pref)
+
+
 def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
+    app.command("prefer")(prefer)
+    app.add_typer(prefs_app, name="prefs")

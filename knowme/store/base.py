@@ -19,6 +19,7 @@ import numpy as np
 
 from knowme.models import Chunk, Record
 from knowme.store.graph import GraphStore
+from knowme.store.persona import PersonaStore
 
 UNDATED = -1  # the timestamp stored for records without one: they pass "until"/as-of filters, not "since"
 
@@ -152,3 +153,8 @@ class Store(ABC):
     @abstractmethod
     def graph(self) -> GraphStore:
         """The entities, facts, commitments and provenance of this vault (same transactions)."""
+
+    # -- persona -----------------------------------------------------------------------------------------------
+    @abstractmethod
+    def persona(self) -> PersonaStore:
+        """The preferences and feedback of this vault (same transactions)."""
