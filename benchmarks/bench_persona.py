@@ -15,7 +15,10 @@ Writes the sample life, ingests it into a fresh vault and prints:
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import random
+import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -25,6 +28,7 @@ from pathlib import Path
 import knowme
 from knowme.demo.generator import generate_life
 from knowme.demo.truth import TrueDigestItem, digest_truth
+from knowme.models import Hit
 from knowme.persona.digest import DigestItem
 
 COMMITMENT = {"my_commitment", "owed_to_me"}
@@ -79,10 +83,72 @@ def digest_dates(year: int = 2025) -> list[date]:
     return sorted(set(days))
 
 
+# -- feedback learning ---------------------------------------------------------------------------------------------
+QUERIES = (
+    "Porto flat", "moving day", "offsite in Sintra", "birthday", "dinner", "latency slides", "ledger migration",
+    "hiking", "dentist", "Berlin talk", "Miguel", "Lena", "yoga", "climbing", "tax return", "IKEA", "train tickets",
+    "coffee", "bank statement", "pull request", "standup", "performance review", "rent", "weekend plans", "photos",
+    "recipe", "Christmas", "lunch", "budget", "alerts", "Porto hub", "Helena", "Pedro", "flight", "conference",
+)  # fmt: skip
+TEST_QUERIES = QUERIES[::3]
+TRAIN_QUERIES = tuple(q for q in QUERIES if q not in TEST_QUERIES)
+CLOSE = ("miguel", "lena")
+BOTS = ("cobalto git", "banco", "cp -", "comboios")
+
+
+def taste(hit: Hit) -> int:
+    """The simulated user: her own notes and chats matter most, then her calendar, mail from the people she is close
+    to above other mail; automated mail, contacts and browsing matter least."""
+    author = (hit.author or "").lower()
+    gain = {"note": 3, "chat_message": 2, "event": 2, "email": 1}.get(hit.kind, 0)
+    if any(b in author for b in BOTS):
+        gain = 0
+    if any(c in author for c in CLOSE):
+        gain += 1
+    return gain
+
+
+def ndcg(shown: list[Hit], pool: list[Hit], k: int = 10) -> float:
+    def dcg(gains: list[int]) -> float:
+        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+
+    ideal = dcg(sorted((taste(h) for h in pool), reverse=True))
+    return dcg([taste(h) for h in shown]) / ideal if ideal else 1.0
+
+
+def mean_ndcg(vault: knowme.Vault, pools: dict[str, list[Hit]]) -> float:
+    return statistics.fmean(ndcg(vault.search(q, k=10), pools[q]) for q in TEST_QUERIES)
+
+
+def feedback_curve(vault: knowme.Vault, events: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    vault.reset_feedback()
+    pools = {q: vault.search(q, k=20, personalize=False) for q in TEST_QUERIES}
+    print(f"feedback learning: NDCG@10 on {len(TEST_QUERIES)} held-out queries; simulated ratings on "
+          f"{len(TRAIN_QUERIES)} others (+1 when the hit suits her taste, else -1)")  # fmt: skip
+    print(f"  after   0 ratings: NDCG@10={mean_ndcg(vault, pools):.3f}")
+    checkpoints = {10, 25, 50, events}
+    started = time.perf_counter()
+    for n in range(1, events + 1):
+        query = TRAIN_QUERIES[(n - 1) % len(TRAIN_QUERIES)]
+        shown = vault.search(query, k=10)
+        if not shown:
+            continue
+        hit = rng.choice(shown)
+        vault.feedback(hit.ref, rating=1 if taste(hit) >= 2 else -1, query=query)
+        if n in checkpoints:
+            print(f"  after {n:3d} ratings: NDCG@10={mean_ndcg(vault, pools):.3f}")
+    took = (time.perf_counter() - started) / events
+    removed = vault.reset_feedback()
+    print(f"  after reset ({removed} ratings removed): NDCG@10={mean_ndcg(vault, pools):.3f}")
+    print(f"  {took * 1000:.0f} ms per rating event (a search shown and a feedback call)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, default=None)
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--events", type=int, default=100)
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="knowme-bench-persona-"))
     os.environ.setdefault("KNOWME_PASSPHRASE", "bench")
@@ -109,6 +175,7 @@ def main() -> None:
         p = total[0] / total[1] if total[1] else 1.0
         r = total[0] / total[2] if total[2] else 1.0
         print(f"  {'all':15} P={p:.3f} R={r:.3f}  ({total[0]} right, {total[1]} listed, {total[2]} true)")
+        feedback_curve(vault, args.events)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ with knowme.open() as vault:            # KNOWME_HOME / KNOWME_PASSPHRASE / keyr
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -41,7 +41,8 @@ DateLike = datetime | date | str
 if TYPE_CHECKING:
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
     from knowme.persona.digest import Digest
-    from knowme.persona.model import Preference
+    from knowme.persona.model import Feedback, Preference
+    from knowme.persona.rerank import Reranker
 
 
 def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
@@ -126,11 +127,14 @@ class Vault:
         since: DateLike | None = None,
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
+        personalize: bool = True,
     ) -> list[Hit]:
-        """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it."""
+        """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it. ``personalize=False`` skips
+        the re-ranker learned from the user's ratings (a no-op until they rate something)."""
         return self.search_result(
-            query, k, as_of, kinds=kinds, sources=sources, since=since, until=until, preset=preset
-        ).hits
+            query, k, as_of, kinds=kinds, sources=sources, since=since, until=until, preset=preset,
+            personalize=personalize,
+        ).hits  # fmt: skip
 
     def search_result(
         self,
@@ -143,6 +147,7 @@ class Vault:
         since: DateLike | None = None,
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
+        personalize: bool = True,
     ) -> SearchResult:
         """:meth:`search` with the query analysis and the raw signals behind the hits."""
         if isinstance(preset, str):
@@ -157,7 +162,19 @@ class Vault:
             until=min(upper) if upper else None,
         )
         preset = replace(preset, rrf_k=self.settings.search.rrf_k)
-        return run_search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
+        reranker = self._reranker() if personalize else None
+        if reranker is None:
+            return run_search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
+        result = run_search(self.store, self.embedder, query, k=2 * k, filters=filters, preset=preset)
+        from knowme.persona.feedback import user_names
+
+        return replace(result, hits=reranker.rerank(result.hits, user_names(self.store))[:k])
+
+    def _reranker(self) -> Reranker | None:
+        from knowme.persona.feedback import load_reranker
+
+        reranker = load_reranker(self.store)
+        return reranker if reranker.trained else None
 
     def warm_up(self) -> None:
         """Load the embedding model and the vector index and prepare them, so later searches are fast."""
@@ -349,6 +366,69 @@ class Vault:
             self.store.persona().delete_preference(preference_id)
         return pref
 
+    def feedback(
+        self,
+        ref: str,
+        *,
+        rating: int | None = None,
+        correction: str | None = None,
+        query: str | None = None,
+        target_type: str = "hit",
+        as_of: DateLike | None = None,
+    ) -> Feedback:
+        """Rate (+1/-1) or correct what knowme showed: a rating on a hit trains the re-ranker (pass the ``query`` it
+        was shown for, so its rank and recency count); a correction becomes a rule or a fact, with this feedback as
+        its provenance."""
+        from knowme.persona import feedback as fb
+        from knowme.persona.model import Feedback
+        from knowme.persona.prefs import make_preference
+
+        if rating is None and not (correction or "").strip():
+            raise ConfigError("give a --rating (+1 or -1) or a --correction")
+        if rating is not None and rating not in (1, -1):
+            raise ConfigError(f"a rating is +1 or -1, not {rating}")
+        if target_type not in fb.TARGET_TYPES:
+            raise ConfigError(f"unknown feedback target {target_type!r}; use one of {', '.join(fb.TARGET_TYPES)}")
+        if target_type == "hit" and not self.store.records_by_ref(ref):
+            raise ConfigError(f"no record {ref!r} in the vault; rate a ref that search or ask showed")
+        now = datetime.now(local_tz()).replace(microsecond=0)
+        fid = "f" + stable_hash(ref, str(rating), correction or "", now.isoformat(), length=12)
+        detail: dict[str, object] = {}
+        if query:
+            detail["query"] = query
+        if rating is not None and target_type == "hit":
+            shown = self.search(query, k=40, as_of=as_of, personalize=False) if query else None
+            features = fb.features_for(self.store, ref, shown)
+            reranker = fb.load_reranker(self.store)
+            reranker.update(features, rating)
+            fb.save_reranker(self.store, reranker)
+            detail["features"] = features
+        text = " ".join((correction or "").split())
+        if text and fb.reads_as_rule(text):
+            pref = make_preference(text, origin="feedback", strength=0.8, provenance={"feedback": fid, "ref": ref})
+            with self.store.transaction():
+                self.store.persona().put_preference(pref)
+            detail["preference"] = pref.id
+        elif text:
+            record = self.remember(text, title=f"Correction to {ref}", source="feedback",
+                                   meta={"feedback": fid, "corrects": ref})  # fmt: skip
+            self._update_graph([record])
+            detail["record"] = record.ref
+            detail["facts"] = sorted(self.store.graph().supported_by("fact", [record.id]))
+        item = Feedback(fid, target_type, ref, rating, text or None, now.isoformat(), detail)
+        with self.store.transaction():
+            self.store.persona().add_feedback(item)
+        return item
+
+    def reset_feedback(self) -> int:
+        """Forget the re-ranker and the ratings that trained it (corrections and what they became stay); return how
+        many ratings went."""
+        from knowme.persona.rerank import META_KEY
+
+        with self.store.transaction():
+            self.store.set_meta(META_KEY, "")
+            return self.store.persona().clear_ratings()
+
     # -- records ---------------------------------------------------------------------------------------------
     def records(self, ref: str) -> list[Record]:
         """The stored records behind a source-native reference (several for a recurring event), oldest first."""
@@ -358,8 +438,11 @@ class Vault:
         """The ``limit`` newest dated records (optionally of ``kinds``, at or before ``until``), newest first."""
         return self.store.recent_records(limit, kinds=tuple(kinds), until=parse_when(until))
 
-    def remember(self, text: str, *, title: str = "", source: str = "remembered") -> Record:
-        """Store ``text`` the user stated as a note (``note:remembered/<time>-<hash>``), indexed for search."""
+    def remember(
+        self, text: str, *, title: str = "", source: str = "remembered", meta: Mapping[str, object] | None = None
+    ) -> Record:
+        """Store ``text`` the user stated as a note (``note:remembered/<time>-<hash>``), indexed for search; ``meta``
+        adds to the record's meta (feedback notes name the feedback)."""
         body = text.strip()
         if not body:
             raise ConfigError("nothing to remember: the text is empty")
@@ -373,7 +456,7 @@ class Vault:
             text=body,
             title=title.strip() or body.splitlines()[0][:80],
             timestamp=now,
-            meta={"origin": source},
+            meta={"origin": source, **(meta or {})},
         )
         chunks = chunk_record(record)
         vectors = self.embedder.embed([c.index_text for c in chunks], batch_size=self.settings.embedder.batch_size)

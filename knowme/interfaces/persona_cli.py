@@ -1,4 +1,6 @@
-"""``knowme digest``, ``prefer`` and ``prefs``: the persona on the command line (registered by :func:`register`).
+"""``knowme digest``, ``prefer``, ``prefs`` and ``feedback``: the persona on the command line.
+
+Registered on the main app by :func:`register`.
 
 Every command has ``--json``; dates are ``YYYY-MM-DD``.
 """
@@ -178,7 +180,47 @@ def prefs_edit(
     _print_pref(pref)
 
 
+# -- feedback --------------------------------------------------------------------------------------------------------
+def feedback(
+    ref: Annotated[str | None, typer.Option("--ref", help="The ref of the hit or answer you rate or correct.")] = None,
+    rating: Annotated[int | None, typer.Option("--rating", help="+1 (useful) or -1 (not).")] = None,
+    correction: Annotated[
+        str | None, typer.Option("--correction", help="What is right instead; a rule or a fact.")
+    ] = None,
+    query: Annotated[str | None, typer.Option("--query", help="The search or question the hit was shown for.")] = None,
+    target: Annotated[str, typer.Option("--target", help="hit, answer, draft or suggestion.")] = "hit",
+    reset: Annotated[bool, typer.Option("--reset", help="Forget the learned ranking and the ratings.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rate or correct what knowme showed you; ratings re-rank your searches, corrections become rules or facts."""
+    from knowme.errors import ConfigError
+
+    out = _out()
+    with _open(home) as vault:
+        if reset:
+            gone = vault.reset_feedback()
+            if as_json:
+                out.print_json(json.dumps({"reset": True, "ratings_removed": gone}))
+            else:
+                out.print(f"Forgot the learned ranking and {gone} rating(s).")
+            return
+        if not ref:
+            raise ConfigError("give --ref REF (the ref search or ask showed), or --reset")
+        item = vault.feedback(ref, rating=rating, correction=correction, query=query, target_type=target)
+    if as_json:
+        out.print_json(json.dumps(asdict(item), ensure_ascii=False, default=str))
+        return
+    out.print(f"Thanks: feedback {item.id} on {item.target_id} recorded.", markup=False, highlight=False)
+    if "preference" in item.detail:
+        out.print(f"  became the rule {item.detail['preference']} (see knowme prefs)", markup=False, highlight=False)
+    if "record" in item.detail:
+        facts = len(item.detail.get("facts") or ())
+        out.print(f"  kept as {item.detail['record']} ({facts} fact(s) read from it)", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
     app.command("prefer")(prefer)
     app.add_typer(prefs_app, name="prefs")
+    app.command("feedback")(feedback)

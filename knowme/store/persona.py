@@ -35,5 +35,6 @@ class PersonaStore(ABC):
         """Feedback, oldest first, optionally of one target type."""
 
     @abstractmethod
-    def clear_feedback(self, *, target_type: str | None = None) -> int:
-        """Delete feedback (all, or of one target type); return how many rows went."""
+    def clear_ratings(self) -> int:
+        """Delete the ratings (feedback without a correction); return how many rows went. Corrections stay: the
+        facts and rules they became point at them."""

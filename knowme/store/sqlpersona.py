@@ -78,9 +78,6 @@ class SQLitePersonaStore(PersonaStore):
         )
         return [Feedback(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}")) for r in rows]
 
-    def clear_feedback(self, *, target_type: str | None = None) -> int:
+    def clear_ratings(self) -> int:
         with self._store.transaction():
-            conn = self._store._conn
-            if target_type:
-                return int(conn.execute("DELETE FROM feedback WHERE target_type = ?", (target_type,)).rowcount)
-            return int(conn.execute("DELETE FROM feedback").rowcount)
+            return int(self._store._conn.execute("DELETE FROM feedback WHERE correction IS NULL").rowcount)
