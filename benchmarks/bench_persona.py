@@ -8,6 +8,8 @@ Writes the sample life, ingests it into a fresh vault and prints:
   the dates of the story's loose ends), against :func:`knowme.demo.truth.digest_truth`. A predicted item matches
   a true one of the same kind (both commitment kinds count as one) on the same day that names the same person or
   carries one of its keywords in its title.
+- style match: drafts of held-out replies the user really sent, compared feature by feature (greeting, sign-off,
+  length, formality, emoji, exclamation, language) with the real reply, next to a generic template.
 - the feedback learning curve: NDCG@10 of search for a simulated user with known tastes, before and after N
   rating events, and after ``reset``.
 """
@@ -18,6 +20,7 @@ import argparse
 import math
 import os
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -26,10 +29,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import knowme
+from knowme.assist.draft import draft_reply
 from knowme.demo.generator import generate_life
 from knowme.demo.truth import TrueDigestItem, digest_truth
 from knowme.models import Hit
 from knowme.persona.digest import DigestItem
+from knowme.persona.style import first_name, message_features, sent_messages, split_message
 
 COMMITMENT = {"my_commitment", "owed_to_me"}
 
@@ -138,10 +143,59 @@ def feedback_curve(vault: knowme.Vault, events: int, seed: int = 7) -> None:
         vault.feedback(hit.ref, rating=1 if taste(hit) >= 2 else -1, query=query)
         if n in checkpoints:
             print(f"  after {n:3d} ratings: NDCG@10={mean_ndcg(vault, pools):.3f}")
-    took = (time.perf_counter() - started) / events
+    took = (time.perf_counter() - started) / max(events, 1)
     removed = vault.reset_feedback()
     print(f"  after reset ({removed} ratings removed): NDCG@10={mean_ndcg(vault, pools):.3f}")
     print(f"  {took * 1000:.0f} ms per rating event (a search shown and a feedback call)")
+
+
+# -- voice ---------------------------------------------------------------------------------------------------------
+FEATURES = ("greeting", "sign_off", "length", "formality", "emoji", "exclamation", "language")
+
+
+def agreement(draft: str, real: str, recipient: str) -> dict[str, bool]:
+    a, b = message_features(draft, recipient), message_features(real, recipient)
+    words_a, words_b = max(int(a["words"]), 1), max(int(b["words"]), 1)  # type: ignore[call-overload]
+    return {
+        "greeting": a["greeting"] == b["greeting"],
+        "sign_off": a["sign_off"] == b["sign_off"],
+        "length": 0.5 <= words_a / words_b <= 2.0,
+        "formality": abs(float(a["formality"]) - float(b["formality"])) <= 0.2,  # type: ignore[arg-type]
+        "emoji": a["emoji"] == b["emoji"],
+        "exclamation": a["exclamation"] == b["exclamation"],
+        "language": a["language"] == b["language"],
+    }
+
+
+def style_match(vault: knowme.Vault) -> None:
+    """Leave one out: for each reply the user really sent, draft it from the parent message with the reply's first
+    sentence as the intent and the rest of the sent mail as the style source; compare explicit features with the
+    real reply, against a generic template ("Hi NAME," ... "Best regards,")."""
+    messages = sent_messages(vault.store)
+    replies = [m for m in messages if m.reply_to and vault.store.records_by_ref(m.reply_to)]
+    ours: dict[str, list[bool]] = defaultdict(list)
+    generic: dict[str, list[bool]] = defaultdict(list)
+    owner = first_name(vault.people()[0].name)
+    for real in replies:
+        parent = vault.store.records_by_ref(real.reply_to or "")[-1]
+        if parent.kind not in ("email", "chat_message"):
+            continue
+        _, body, _ = split_message(real.text, real.recipient)
+        intent = re.split(r"(?<=[.!?])\s+", body.strip())[0] if body.strip() else real.text
+        rest = [m for m in messages if m.ref != real.ref]
+        draft = draft_reply(vault.store, parent, intent, rest).text.split("\n\n-- \n")[0]
+        plain = f"Hi {first_name(real.recipient)},\n\n{intent}\n\nBest regards,\n{owner}"
+        for name, hit in agreement(draft, real.text, real.recipient).items():
+            ours[name].append(hit)
+        for name, hit in agreement(plain, real.text, real.recipient).items():
+            generic[name].append(hit)
+    n = len(ours["greeting"])
+    print(f"style match on {n} held-out replies the user sent (share of replies where the draft's feature matches):")
+    print(f"  {'feature':12} {'knowme':>7} {'generic':>8}")
+    for name in FEATURES:
+        print(f"  {name:12} {statistics.fmean(ours[name]):7.2f} {statistics.fmean(generic[name]):8.2f}")
+    print(f"  {'mean':12} {statistics.fmean(statistics.fmean(ours[f]) for f in FEATURES):7.2f} "
+          f"{statistics.fmean(statistics.fmean(generic[f]) for f in FEATURES):8.2f}")  # fmt: skip
 
 
 def main() -> None:
@@ -175,6 +229,7 @@ def main() -> None:
         p = total[0] / total[1] if total[1] else 1.0
         r = total[0] / total[2] if total[2] else 1.0
         print(f"  {'all':15} P={p:.3f} R={r:.3f}  ({total[0]} right, {total[1]} listed, {total[2]} true)")
+        style_match(vault)
         feedback_curve(vault, args.events)
 
 

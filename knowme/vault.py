@@ -39,10 +39,12 @@ from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
 DateLike = datetime | date | str
 
 if TYPE_CHECKING:
+    from knowme.assist.draft import Draft
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
     from knowme.persona.digest import Digest
     from knowme.persona.model import Feedback, Preference
     from knowme.persona.rerank import Reranker
+    from knowme.persona.style import StyleProfile
 
 
 def parse_when(value: DateLike | None, *, end_of_day: bool = True) -> datetime | None:
@@ -428,6 +430,27 @@ class Vault:
         with self.store.transaction():
             self.store.set_meta(META_KEY, "")
             return self.store.persona().clear_ratings()
+
+    def style(self, recipient: str | None = None) -> StyleProfile:
+        """The user's writing style from their sent mail and chat lines; with ``recipient`` (a name or address),
+        the style they use with that person when there are enough examples."""
+        from knowme.persona.style import learn_style, sent_messages, style_for
+
+        messages = sent_messages(self.store)
+        return style_for(messages, recipient) if recipient else learn_style(messages)
+
+    def draft(self, reply_to: str, intent: str, *, phrase: bool = False) -> Draft:
+        """A reply to the email or chat message ``reply_to`` that does ``intent``, in the user's voice, grounded in
+        the thread and open commitments; ``phrase=True`` lets the configured chat model reword it."""
+        from knowme.assist.draft import draft_reply
+        from knowme.persona.style import sent_messages
+
+        records = self.store.records_by_ref(reply_to)
+        if not records:
+            raise ConfigError(f"no record {reply_to!r} in the vault; use a ref from search")
+        return draft_reply(
+            self.store, records[-1], intent, sent_messages(self.store), backend=self.backend if phrase else None
+        )
 
     # -- records ---------------------------------------------------------------------------------------------
     def records(self, ref: str) -> list[Record]:

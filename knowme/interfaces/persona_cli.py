@@ -1,4 +1,4 @@
-"""``knowme digest``, ``prefer``, ``prefs`` and ``feedback``: the persona on the command line.
+"""``knowme digest``, ``prefer``, ``prefs``, ``feedback``, ``draft`` and ``style``: the persona on the command line.
 
 Registered on the main app by :func:`register`.
 
@@ -219,8 +219,62 @@ def feedback(
         out.print(f"  kept as {item.detail['record']} ({facts} fact(s) read from it)", markup=False, highlight=False)
 
 
+# -- voice -----------------------------------------------------------------------------------------------------------
+def draft(
+    reply_to: Annotated[str, typer.Option("--reply-to", help="The ref of the email or chat message to answer.")],
+    intent: Annotated[str, typer.Option("--intent", help='What the reply should say ("yes, Thursday works").')],
+    phrase: Annotated[bool, typer.Option("--phrase", help="Let the configured chat model reword the draft.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a reply in your voice, grounded in the thread and your open commitments to that person."""
+    with _open(home) as vault:
+        made = vault.draft(reply_to, intent, phrase=phrase)
+    out = _out()
+    if as_json:
+        out.print_json(json.dumps(asdict(made), ensure_ascii=False))
+        return
+    if made.subject:
+        out.print(f"To: {made.to}\nSubject: {made.subject}\n", markup=False, highlight=False)
+    out.print(made.text, markup=False, highlight=False)
+    out.print(f"\n[dim]In reply to {made.reply_to}; written like {', '.join(made.examples) or 'your usual mail'}[/dim]",
+              highlight=False)  # fmt: skip
+    for line in made.grounding:
+        out.print(f"[dim]From your graph: {line}[/dim]", highlight=False)
+
+
+def style(
+    to: Annotated[
+        str | None, typer.Option("--to", help="The style you use with this person (name or address).")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show your writing style as learned from your sent mail and chat messages."""
+    with _open(home) as vault:
+        profile = vault.style(to)
+    out = _out()
+    if as_json:
+        out.print_json(json.dumps(asdict(profile), ensure_ascii=False))
+        return
+    out.print(f"From {profile.samples} messages you wrote{' to ' + to if to else ''}:", highlight=False)
+    rows = [
+        ("greetings", ", ".join(f"{g!r} ×{n}" for g, n in profile.greetings) or "none"),
+        ("sign-offs", ", ".join(f"{g!r} ×{n}" for g, n in profile.sign_offs) or "none"),
+        ("length", f"{profile.words:g} words (median), {profile.sentence_words:g} per sentence"),
+        ("formality", f"{profile.formality:.2f} (0 casual, 1 formal)"),
+        ("emoji / !", f"{profile.emoji_rate:.0%} / {profile.exclamation_rate:.0%} of messages"),
+        ("language", profile.language),
+        ("phrases", ", ".join(profile.phrases) or "none"),
+    ]
+    for label, value in rows:
+        out.print(f"  {label:10} {value}", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
     app.command("prefer")(prefer)
     app.add_typer(prefs_app, name="prefs")
     app.command("feedback")(feedback)
+    app.command("draft")(draft)
+    app.command("style")(style)
