@@ -10,6 +10,7 @@ Writes the sample life, ingests it into a fresh vault and prints:
   carries one of its keywords in its title.
 - style match: drafts of held-out replies the user really sent, compared feature by feature (greeting, sign-off,
   length, formality, emoji, exclamation, language) with the real reply, next to a generic template.
+- slot suggestions that break a stated rule or the calendar (target: none).
 - the feedback learning curve: NDCG@10 of search for a simulated user with known tastes, before and after N
   rating events, and after ``reset``.
 """
@@ -25,15 +26,17 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import knowme
 from knowme.assist.draft import draft_reply
 from knowme.demo.generator import generate_life
+from knowme.demo.story import LISBON
 from knowme.demo.truth import TrueDigestItem, digest_truth
 from knowme.models import Hit
 from knowme.persona.digest import DigestItem
+from knowme.persona.slots import busy_times, parse_rules, suggest_slots, violations
 from knowme.persona.style import first_name, message_features, sent_messages, split_message
 
 COMMITMENT = {"my_commitment", "owed_to_me"}
@@ -198,6 +201,39 @@ def style_match(vault: knowme.Vault) -> None:
           f"{statistics.fmean(statistics.fmean(generic[f]) for f in FEATURES):8.2f}")  # fmt: skip
 
 
+# -- slots ---------------------------------------------------------------------------------------------------------
+RULES = ("never book meetings before 10:00", "no meetings on Fridays", "no meetings after 17:00", "not during lunch")
+
+
+def slot_check(vault: knowme.Vault) -> None:
+    """Slots for a 45-minute meeting within 7 days from 12 Mondays of the year, checked against the calendar and
+    four stated rules; the same search without the rules shows how many of its slots would have broken one."""
+    for pref in vault.preferences():
+        if pref.origin == "stated":
+            vault.remove_preference(pref.id)
+    starts = [datetime(2025, 1, 6, 8, tzinfo=LISBON) + timedelta(weeks=4 * n) for n in range(12)]
+    made = [vault.prefer(rule) for rule in RULES]
+    rules = parse_rules(made)
+    total = bad = 0
+    started = time.perf_counter()
+    for start in starts:
+        found, _ = suggest_slots(
+            vault.store, made, start=start, duration=timedelta(minutes=45), within=timedelta(days=7)
+        )
+        busy = busy_times(vault.store, start, start + timedelta(days=7))
+        total, bad = total + len(found), bad + violations(found, rules, busy)
+    took = (time.perf_counter() - started) / len(starts)
+    free = free_bad = 0
+    for start in starts:
+        found, _ = suggest_slots(vault.store, [], start=start, duration=timedelta(minutes=45), within=timedelta(days=7))
+        busy = busy_times(vault.store, start, start + timedelta(days=7))
+        free, free_bad = free + len(found), free_bad + violations(found, rules, busy)
+    print(f"slots: {total} suggested from {len(starts)} dates, {bad} break a rule or the calendar "
+          f"({took * 1000:.0f} ms per request); without the rules {free_bad} of {free} would break one")  # fmt: skip
+    for pref in made:
+        vault.remove_preference(pref.id)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, default=None)
@@ -230,6 +266,7 @@ def main() -> None:
         r = total[0] / total[2] if total[2] else 1.0
         print(f"  {'all':15} P={p:.3f} R={r:.3f}  ({total[0]} right, {total[1]} listed, {total[2]} true)")
         style_match(vault)
+        slot_check(vault)
         feedback_curve(vault, args.events)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from knowme.persona.digest import Digest
     from knowme.persona.model import Feedback, Preference
     from knowme.persona.rerank import Reranker
+    from knowme.persona.slots import Slot
     from knowme.persona.style import StyleProfile
 
 
@@ -451,6 +452,28 @@ class Vault:
         return draft_reply(
             self.store, records[-1], intent, sent_messages(self.store), backend=self.backend if phrase else None
         )
+
+    def suggest_slots(
+        self,
+        duration: timedelta | str = "45m",
+        within: timedelta | str = "7d",
+        *,
+        start: DateLike | None = None,
+        with_person: str | None = None,
+        limit: int = 5,
+    ) -> list[Slot]:
+        """Free times of ``duration`` in the next ``within`` (from ``start``, default now) that respect the
+        calendar and the user's scheduling rules, each with its reason; ``with_person`` is named in them."""
+        from knowme.graph.views import find_entity
+        from knowme.persona.slots import parse_span, suggest_slots
+
+        begin = parse_when(start, end_of_day=False) or datetime.now(local_tz()).replace(second=0, microsecond=0)
+        people = (find_entity(self.store, with_person).name,) if with_person else ()
+        slots, _ = suggest_slots(
+            self.store, self.preferences(), start=begin, duration=parse_span(duration),
+            within=parse_span(within), limit=limit, people=people,
+        )  # fmt: skip
+        return slots
 
     # -- records ---------------------------------------------------------------------------------------------
     def records(self, ref: str) -> list[Record]:

@@ -271,6 +271,29 @@ def style(
         out.print(f"  {label:10} {value}", markup=False, highlight=False)
 
 
+# -- proactive help --------------------------------------------------------------------------------------------------
+def suggest_slots(
+    duration: Annotated[str, typer.Option("--duration", help="How long: 30m, 45m, 1h30m.")] = "45m",
+    within: Annotated[str, typer.Option("--within", help="How far ahead: 3d, 7d, 2w.")] = "7d",
+    with_person: Annotated[str | None, typer.Option("--with", help="Who the meeting is with (a name).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Start looking from this date (default now).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many slots at most.")] = 5,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose free times that respect your calendar and your scheduling rules, and say why each was chosen."""
+    with _open(home) as vault:
+        slots = vault.suggest_slots(duration, within, start=start, with_person=with_person, limit=limit)
+    out = _out()
+    if as_json:
+        out.print_json(json.dumps([asdict(s) for s in slots], ensure_ascii=False, default=str))
+        return
+    if not slots:
+        out.print("No free slot fits; try a longer --within or a shorter --duration.")
+    for slot in slots:
+        out.print(f"{slot.start:%a %d %b %H:%M}\u2013{slot.end:%H:%M}  {slot.reason}", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
     app.command("prefer")(prefer)
@@ -278,3 +301,4 @@ def register(app: typer.Typer) -> None:
     app.command("feedback")(feedback)
     app.command("draft")(draft)
     app.command("style")(style)
+    app.command("suggest-slots")(suggest_slots)
