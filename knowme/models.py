@@ -150,6 +150,8 @@ class Answer:
     evidence: list[Hit] = field(default_factory=list)
     backend: str = ""
     preferences: list[Preference] = field(default_factory=list)  # the user's rules that applied, shown to the model
+    counterpoint: str = ""  # with ``challenge``: a labelled counterpoint from the user's own history, cited
+    counterpoint_refs: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -219,14 +219,36 @@ class Vault:
             budget = min(budget, self.backend.context_tokens)
         return self.context(question, when, k=k, budget=budget)
 
-    def ask(self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None) -> Answer:
-        """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date."""
+    def ask(
+        self,
+        question: str,
+        as_of: DateLike | None = None,
+        *,
+        k: int = 20,
+        budget: int | None = None,
+        challenge: bool = False,
+    ) -> Answer:
+        """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date. ``challenge`` adds,
+        to advice-seeking questions, a labelled counterpoint from the user's own history when there is one."""
         when = parse_when(as_of)
         exact = self.graph_answer(question, as_of=when)
         if exact is not None:
             return replace(exact, preferences=self.applicable_preferences(question))
         pack = self._answer_pack(question, when, k, budget)
-        return compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
+        result = compose_answer(question, pack, self.backend, today=when or datetime.now(local_tz()))
+        return self._challenge(question, result, when) if challenge else result
+
+    def _challenge(self, question: str, result: Answer, when: datetime | None) -> Answer:
+        from knowme.assist.challenge import counterpoint, is_advice
+        from knowme.persona.feedback import user_names
+
+        if not is_advice(question):
+            return result
+        hits = self.search(f"{question} lesson learned regret in hindsight next time", k=20, as_of=when)
+        found = counterpoint(question, hits, self.preferences(), user_names=user_names(self.store))
+        if found is None:
+            return result
+        return replace(result, counterpoint=found.text, counterpoint_refs=list(found.refs))
 
     def ask_stream(
         self, question: str, as_of: DateLike | None = None, *, k: int = 20, budget: int | None = None

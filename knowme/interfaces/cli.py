@@ -87,6 +87,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             {"id": p.id, "statement": p.statement, "scope": p.scope, "origin": p.origin, "refs": list(p.refs)}
             for p in answer.preferences
         ],
+        "counterpoint": answer.counterpoint,
+        "counterpoint_refs": answer.counterpoint_refs,
     }
 
 
@@ -187,6 +189,9 @@ def ask(
     backend: Annotated[
         str | None, typer.Option("--backend", help="embedded, openai or extractive (overrides config.toml).")
     ] = None,
+    challenge: Annotated[
+        bool, typer.Option("--challenge", help="For advice questions, add a counterpoint from your own history.")
+    ] = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -194,7 +199,7 @@ def ask(
     with _open(home) as vault:
         if backend:
             vault.choose_backend(backend)
-        result = vault.ask(question, as_of=as_of)
+        result = vault.ask(question, as_of=as_of, challenge=challenge)
     if as_json:
         out.print_json(json.dumps(answer_json(result)))
         return
@@ -205,6 +210,8 @@ def print_answer(result: Answer, console: Console) -> None:
     console.print(result.text, markup=False, highlight=False)
     if result.citations:
         console.print("[dim]Sources:[/dim] " + ", ".join(result.citations), highlight=False)
+    if result.counterpoint:
+        console.print(f"{result.counterpoint} [{', '.join(result.counterpoint_refs)}]", markup=False, highlight=False)
     if result.preferences:
         rules = "; ".join(f"{p.statement} [{p.id}]" for p in result.preferences)
         console.print(f"[dim]Your rules applied:[/dim] {escape(rules)}", highlight=False)
