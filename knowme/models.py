@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from knowme.persona.model import Preference
+
 Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document"]
 KINDS: tuple[str, ...] = ("email", "event", "contact", "note", "chat_message", "web_visit", "document")
 
@@ -147,6 +149,9 @@ class Answer:
     citations: list[str]
     evidence: list[Hit] = field(default_factory=list)
     backend: str = ""
+    preferences: list[Preference] = field(default_factory=list)  # the user's rules that applied, shown to the model
+    counterpoint: str = ""  # with ``challenge``: a labelled counterpoint from the user's own history, cited
+    counterpoint_refs: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -11,7 +11,7 @@ with knowme.open() as vault:            # KNOWME_HOME / KNOWME_PASSPHRASE / keyr
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -47,7 +47,13 @@ DateLike = datetime | date | str
 ASK_CANDIDATES = 40
 
 if TYPE_CHECKING:
+    from knowme.assist.draft import Draft
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
+    from knowme.persona.digest import Digest
+    from knowme.persona.model import Feedback, Preference
+    from knowme.persona.rerank import Reranker
+    from knowme.persona.slots import Slot
+    from knowme.persona.style import StyleProfile
 
 #: Chat backends that run inside knowme's process: a context pack given to them never leaves the machine.
 LOCAL_BACKENDS = ("embedded", "extractive")
@@ -144,11 +150,13 @@ class Vault:
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
         grant: Grant | None = None,
+        personalize: bool = True,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it.
 
         With ``grant`` (from :meth:`check_grant`), only what the grant's scopes allow is returned, and the refs shown
-        are written to the audit log under the grant's client.
+        are written to the audit log under the grant's client. ``personalize=False`` skips the re-ranker learned from
+        the user's ratings (a no-op until they rate something).
         """
         if grant is not None:
             options = {"as_of": as_of, "sources": sources, "since": since, "until": until, "preset": preset}
@@ -156,8 +164,9 @@ class Vault:
             self._disclose(grant.client, "search", hits, grant=grant)
             return hits
         return self.search_result(
-            query, k, as_of, kinds=kinds, sources=sources, since=since, until=until, preset=preset
-        ).hits
+            query, k, as_of, kinds=kinds, sources=sources, since=since, until=until, preset=preset,
+            personalize=personalize,
+        ).hits  # fmt: skip
 
     def search_result(
         self,
@@ -170,6 +179,7 @@ class Vault:
         since: DateLike | None = None,
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
+        personalize: bool = True,
     ) -> SearchResult:
         """:meth:`search` with the query analysis and the raw signals behind the hits (the owner's view: no grant)."""
         if isinstance(preset, str):
@@ -184,7 +194,19 @@ class Vault:
             until=min(upper) if upper else None,
         )
         preset = replace(preset, rrf_k=self.settings.search.rrf_k)
-        return run_search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
+        reranker = self._reranker() if personalize else None
+        if reranker is None:
+            return run_search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
+        result = run_search(self.store, self.embedder, query, k=2 * k, filters=filters, preset=preset)
+        from knowme.persona.feedback import user_names
+
+        return replace(result, hits=reranker.rerank(result.hits, user_names(self.store))[:k])
+
+    def _reranker(self) -> Reranker | None:
+        from knowme.persona.feedback import load_reranker
+
+        reranker = load_reranker(self.store)
+        return reranker if reranker.trained else None
 
     def warm_up(self) -> None:
         """Load the embedding model and the vector index and prepare them, so later searches are fast."""
@@ -237,7 +259,8 @@ class Vault:
     ) -> ContextPack:
         """The cited context pack ``ask`` hands the model: the best passages for ``question`` within ``budget``."""
         hits, signal = self._context_hits(question, parse_when(as_of), k, grant)
-        return build_context(hits, budget or self.settings.search.context_tokens, found=signal)
+        pack = build_context(hits, budget or self.settings.search.context_tokens, found=signal)
+        return pack if grant is not None else replace(pack, preferences=tuple(self.applicable_preferences(question)))
 
     def _answer_plan(
         self, question: str, when: datetime | None, k: int, budget: int | None, grant: Grant | None
@@ -260,7 +283,10 @@ class Vault:
                 backend = redacting = RedactingBackend(
                     backend, names=names, redact_names=policy.redact_names, phone_region=policy.phone_region
                 )
-        return build_context(hits, budget, found=signal), backend, redacting, remote
+        pack = build_context(hits, budget, found=signal)
+        if grant is None:  # the user's own standing preferences; a client under a grant does not see them
+            pack = replace(pack, preferences=tuple(self.applicable_preferences(question)))
+        return pack, backend, redacting, remote
 
     def _audit_answer(
         self, result: Answer, grant: Grant | None, backend: ChatBackend, redacting: Any, remote: bool
@@ -278,22 +304,36 @@ class Vault:
         k: int = ASK_CANDIDATES,
         budget: int | None = None,
         grant: Grant | None = None,
+        challenge: bool = False,
     ) -> Answer:
         """Answer ``question`` from the vault with citations; ``as_of`` answers as of that date.
 
         The knowledge graph answers first when it can settle the question exactly. With ``grant``, the context pack
         holds only what the grant allows (and the graph is not consulted). The pack is written to the audit log when
-        it goes to a client (a grant) or to a model backend that is not embedded in knowme.
+        it goes to a client (a grant) or to a model backend that is not embedded in knowme. ``challenge`` adds, to
+        advice-seeking questions, a labelled counterpoint from the user's own history when there is one.
         """
         when = parse_when(as_of)
         if grant is None:
             exact = self.graph_answer(question, as_of=when)
             if exact is not None:
-                return exact
+                return replace(exact, preferences=self.applicable_preferences(question))
         pack, backend, redacting, remote = self._answer_plan(question, when, k, budget, grant)
         result = compose_answer(question, pack, backend, today=when or datetime.now(local_tz()))
         self._audit_answer(result, grant, backend, redacting, remote)
-        return result
+        return self._challenge(question, result, when) if challenge and grant is None else result
+
+    def _challenge(self, question: str, result: Answer, when: datetime | None) -> Answer:
+        from knowme.assist.challenge import counterpoint, is_advice
+        from knowme.persona.feedback import user_names
+
+        if not is_advice(question):
+            return result
+        hits = self.search(f"{question} lesson learned regret in hindsight next time", k=20, as_of=when)
+        point = counterpoint(question, hits, self.preferences(), user_names=user_names(self.store))
+        if point is None:
+            return result
+        return replace(result, counterpoint=point.text, counterpoint_refs=list(point.refs))
 
     def ask_stream(
         self,
@@ -308,6 +348,7 @@ class Vault:
         when = parse_when(as_of)
         exact = self.graph_answer(question, as_of=when) if grant is None else None
         if exact is not None:
+            exact = replace(exact, preferences=self.applicable_preferences(question))
             yield "evidence", exact.evidence
             yield "delta", exact.text
             yield "answer", exact
@@ -379,6 +420,189 @@ class Vault:
 
         return views.split_person(self.store, name, alias).name
 
+    # -- knowing the person -------------------------------------------------------------------------------------
+    def digest(self, as_of: DateLike | None = None, days: int = 7) -> Digest:
+        """Birthdays, due commitments, mail awaiting a reply and events to prepare from ``as_of`` (default today)
+        to ``days`` later, each with the refs of the records behind it."""
+        from knowme.persona.digest import build_digest
+
+        when = parse_when(as_of) or datetime.now(local_tz())
+        return build_digest(self.store, when.date(), days)
+
+    def prefer(
+        self,
+        statement: str,
+        *,
+        avoid: bool = False,
+        scope: str | None = None,
+        strength: float = 1.0,
+        polarity: str | None = None,
+    ) -> Preference:
+        """Record a standing preference or rule the user states ("never book meetings before 10:00"); the scope is
+        guessed from the words unless given."""
+        from knowme.persona.prefs import make_preference
+
+        pref = make_preference(statement, avoid=avoid, scope=scope, strength=strength, polarity=polarity)
+        with self.store.transaction():
+            self.store.persona().put_preference(pref)
+        return pref
+
+    def preferences(self, *, include_inactive: bool = False) -> list[Preference]:
+        """Stated preferences, those inferred from the user's own words (diet, likes, dislikes) and those learned
+        from feedback."""
+        from knowme.persona.prefs import all_preferences
+
+        return all_preferences(self.store, include_inactive=include_inactive)
+
+    def applicable_preferences(self, question: str, *, limit: int = 3) -> list[Preference]:
+        """The active preferences that bear on ``question`` (same scope, or a shared word), strongest first."""
+        from knowme.persona.prefs import applicable
+
+        return applicable(self.preferences(), question, limit=limit)
+
+    def edit_preference(
+        self,
+        preference_id: str,
+        *,
+        statement: str | None = None,
+        scope: str | None = None,
+        strength: float | None = None,
+        active: bool | None = None,
+    ) -> Preference:
+        """Change a preference (an inferred one keeps its source; the edit is stored beside it)."""
+        from knowme.persona.prefs import find_preference
+
+        pref = find_preference(self.store, preference_id)
+        if strength is not None and not 0.0 <= strength <= 1.0:
+            raise ConfigError(f"strength must be between 0 and 1, not {strength}")
+        changed = replace(
+            pref,
+            statement=" ".join(statement.split()) if statement else pref.statement,
+            scope=scope.strip().lower() if scope else pref.scope,
+            strength=pref.strength if strength is None else strength,
+            active=pref.active if active is None else active,
+        )
+        with self.store.transaction():
+            self.store.persona().put_preference(changed)
+        return changed
+
+    def remove_preference(self, preference_id: str) -> Preference:
+        """Delete a stated or learned preference; an inferred one is hidden (its source record stays)."""
+        from knowme.persona.prefs import find_preference
+
+        pref = find_preference(self.store, preference_id)
+        if pref.origin == "inferred":
+            return self.edit_preference(preference_id, active=False)
+        with self.store.transaction():
+            self.store.persona().delete_preference(preference_id)
+        return pref
+
+    def feedback(
+        self,
+        ref: str,
+        *,
+        rating: int | None = None,
+        correction: str | None = None,
+        query: str | None = None,
+        target_type: str = "hit",
+        as_of: DateLike | None = None,
+    ) -> Feedback:
+        """Rate (+1/-1) or correct what knowme showed: a rating on a hit trains the re-ranker (pass the ``query`` it
+        was shown for, so its rank and recency count); a correction becomes a rule or a fact, with this feedback as
+        its provenance."""
+        from knowme.persona import feedback as fb
+        from knowme.persona.model import Feedback
+        from knowme.persona.prefs import make_preference
+
+        if rating is None and not (correction or "").strip():
+            raise ConfigError("give a --rating (+1 or -1) or a --correction")
+        if rating is not None and rating not in (1, -1):
+            raise ConfigError(f"a rating is +1 or -1, not {rating}")
+        if target_type not in fb.TARGET_TYPES:
+            raise ConfigError(f"unknown feedback target {target_type!r}; use one of {', '.join(fb.TARGET_TYPES)}")
+        if target_type == "hit" and not self.store.records_by_ref(ref):
+            raise ConfigError(f"no record {ref!r} in the vault; rate a ref that search or ask showed")
+        now = datetime.now(local_tz()).replace(microsecond=0)
+        fid = "f" + stable_hash(ref, str(rating), correction or "", now.isoformat(), length=12)
+        detail: dict[str, object] = {}
+        if query:
+            detail["query"] = query
+        if rating is not None and target_type == "hit":
+            shown = self.search(query, k=40, as_of=as_of, personalize=False) if query else None
+            features = fb.features_for(self.store, ref, shown)
+            reranker = fb.load_reranker(self.store)
+            reranker.update(features, rating)
+            fb.save_reranker(self.store, reranker)
+            detail["features"] = features
+        text = " ".join((correction or "").split())
+        if text and fb.reads_as_rule(text):
+            pref = make_preference(text, origin="feedback", strength=0.8, provenance={"feedback": fid, "ref": ref})
+            with self.store.transaction():
+                self.store.persona().put_preference(pref)
+            detail["preference"] = pref.id
+        elif text:
+            record = self.remember(text, title=f"Correction to {ref}", source="feedback",
+                                   meta={"feedback": fid, "corrects": ref})  # fmt: skip
+            self._update_graph([record])
+            detail["record"] = record.ref
+            detail["facts"] = sorted(self.store.graph().supported_by("fact", [record.id]))
+        item = Feedback(fid, target_type, ref, rating, text or None, now.isoformat(), detail)
+        with self.store.transaction():
+            self.store.persona().add_feedback(item)
+        return item
+
+    def reset_feedback(self) -> int:
+        """Forget the re-ranker and the ratings that trained it (corrections and what they became stay); return how
+        many ratings went."""
+        from knowme.persona.rerank import META_KEY
+
+        with self.store.transaction():
+            self.store.set_meta(META_KEY, "")
+            return self.store.persona().clear_ratings()
+
+    def style(self, recipient: str | None = None) -> StyleProfile:
+        """The user's writing style from their sent mail and chat lines; with ``recipient`` (a name or address),
+        the style they use with that person when there are enough examples."""
+        from knowme.persona.style import learn_style, sent_messages, style_for
+
+        messages = sent_messages(self.store)
+        return style_for(messages, recipient) if recipient else learn_style(messages)
+
+    def draft(self, reply_to: str, intent: str, *, phrase: bool = False) -> Draft:
+        """A reply to the email or chat message ``reply_to`` that does ``intent``, in the user's voice, grounded in
+        the thread and open commitments; ``phrase=True`` lets the configured chat model reword it."""
+        from knowme.assist.draft import draft_reply
+        from knowme.persona.style import sent_messages
+
+        records = self.store.records_by_ref(reply_to)
+        if not records:
+            raise ConfigError(f"no record {reply_to!r} in the vault; use a ref from search")
+        return draft_reply(
+            self.store, records[-1], intent, sent_messages(self.store), backend=self.backend if phrase else None
+        )
+
+    def suggest_slots(
+        self,
+        duration: timedelta | str = "45m",
+        within: timedelta | str = "7d",
+        *,
+        start: DateLike | None = None,
+        with_person: str | None = None,
+        limit: int = 5,
+    ) -> list[Slot]:
+        """Free times of ``duration`` in the next ``within`` (from ``start``, default now) that respect the
+        calendar and the user's scheduling rules, each with its reason; ``with_person`` is named in them."""
+        from knowme.graph.views import find_entity
+        from knowme.persona.slots import parse_span, suggest_slots
+
+        begin = parse_when(start, end_of_day=False) or datetime.now(local_tz()).replace(second=0, microsecond=0)
+        people = (find_entity(self.store, with_person).name,) if with_person else ()
+        slots, _ = suggest_slots(
+            self.store, self.preferences(), start=begin, duration=parse_span(duration),
+            within=parse_span(within), limit=limit, people=people,
+        )  # fmt: skip
+        return slots
+
     # -- records ---------------------------------------------------------------------------------------------
     def records(self, ref: str) -> list[Record]:
         """The stored records behind a source-native reference (several for a recurring event), oldest first."""
@@ -388,8 +612,11 @@ class Vault:
         """The ``limit`` newest dated records (optionally of ``kinds``, at or before ``until``), newest first."""
         return self.store.recent_records(limit, kinds=tuple(kinds), until=parse_when(until))
 
-    def remember(self, text: str, *, title: str = "", source: str = "remembered") -> Record:
-        """Store ``text`` the user stated as a note (``note:remembered/<time>-<hash>``), indexed for search."""
+    def remember(
+        self, text: str, *, title: str = "", source: str = "remembered", meta: Mapping[str, object] | None = None
+    ) -> Record:
+        """Store ``text`` the user stated as a note (``note:remembered/<time>-<hash>``), indexed for search; ``meta``
+        adds to the record's meta (feedback notes name the feedback)."""
         body = text.strip()
         if not body:
             raise ConfigError("nothing to remember: the text is empty")
@@ -403,7 +630,7 @@ class Vault:
             text=body,
             title=title.strip() or body.splitlines()[0][:80],
             timestamp=now,
-            meta={"origin": source},
+            meta={"origin": source, **(meta or {})},
         )
         chunks = chunk_record(record)
         vectors = self.embedder.embed([c.index_text for c in chunks], batch_size=self.settings.embedder.batch_size)

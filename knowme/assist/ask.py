@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Answer, Hit
+from knowme.persona.model import Preference
 from knowme.retrieve.abstain import NOT_FOUND_BELOW
 from knowme.retrieve.query import count_tokens
 
@@ -49,6 +50,7 @@ class ContextPack:
     text: str
     tokens: int
     found: float = 1.0  # confidence in [0, 1] that the passages hold an answer (see knowme.retrieve.search)
+    preferences: tuple[Preference, ...] = ()  # the user's standing rules that bear on the question, cited [P1]...
 
 
 def _describe(hit: Hit) -> str:
@@ -80,12 +82,16 @@ def build_context(hits: Sequence[Hit], budget: int, *, found: float = 1.0) -> Co
 def build_messages(question: str, pack: ContextPack, *, today: datetime | None, style: str = "cited") -> list[Message]:
     if style == "compact":
         notes = "\n\n".join(hit.text.strip() for hit in pack.passages)
+        rules = "; ".join(p.statement.rstrip(".") for p in pack.preferences)
+        rules = f"The user's rules: {rules}.\n" if rules else ""
         return [
             Message("system", COMPACT_SYSTEM_PROMPT),
-            Message("user", f"Notes:\n{notes}\n\nQuestion: {question.strip()}\nAnswer:"),
+            Message("user", f"Notes:\n{notes}\n\n{rules}Question: {question.strip()}\nAnswer:"),
         ]
     when = f"Today is {today.strftime('%A %d %B %Y')}.\n" if today else ""
-    user = f"Context passages:\n{pack.text or '(none found)'}\n\n{when}Question: {question.strip()}"
+    rules = "".join(f"[P{n}] {p.statement}\n" for n, p in enumerate(pack.preferences, 1))
+    rules = f"The user's standing preferences and rules (respect them; cite as [P1]):\n{rules}\n" if rules else ""
+    user = f"Context passages:\n{pack.text or '(none found)'}\n\n{rules}{when}Question: {question.strip()}"
     return [Message("system", SYSTEM_PROMPT), Message("user", user)]
 
 
@@ -106,10 +112,13 @@ def _prepare(
     """The pack the model sees and its messages, or the final answer when there is nothing to ask a model."""
     compact = backend.prompt_style == "compact"
     if compact:
-        pack = ContextPack(pack.passages[:COMPACT_PASSAGES], pack.text, pack.tokens, pack.found)
+        pack = replace(pack, passages=pack.passages[:COMPACT_PASSAGES])
     if not pack.passages or pack.found < NOT_FOUND_BELOW:
         # nothing close enough to the question: say so instead of letting a model guess from unrelated passages
-        return Answer(text=NOT_FOUND, citations=[], evidence=list(pack.passages), backend="none")
+        return Answer(
+            text=NOT_FOUND, citations=[], evidence=list(pack.passages), backend="none",
+            preferences=list(pack.preferences),
+        )  # fmt: skip
     messages = build_messages(question, pack, today=today, style=backend.prompt_style)
     default = CompletionOptions(max_tokens=80) if compact else CompletionOptions()
     return pack, messages, options or default
@@ -120,7 +129,10 @@ def _finish(reply: str, pack: ContextPack, backend: ChatBackend) -> Answer:
     citations = cited_refs(reply, pack)
     if not citations:
         citations = list(dict.fromkeys(h.ref for h in pack.passages[:FALLBACK_CITATIONS]))
-    return Answer(text=reply, citations=citations, evidence=list(pack.passages), backend=backend.describe())
+    return Answer(
+        text=reply, citations=citations, evidence=list(pack.passages), backend=backend.describe(),
+        preferences=list(pack.preferences),
+    )  # fmt: skip
 
 
 def answer(

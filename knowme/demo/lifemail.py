@@ -17,6 +17,7 @@ from pathlib import Path
 
 from knowme.demo.formats import mbox_from_line
 from knowme.demo.mailfiller import all_filler
+from knowme.demo.mailpending import pending_threads
 from knowme.demo.mailstory import Addr, Mail, MailBook, home_threads, work_threads
 from knowme.demo.story import Story
 
@@ -76,6 +77,7 @@ def build_mail(story: Story) -> MailBook:
     work_threads(book)
     home_threads(book)
     all_filler(book)
+    pending_threads(book)
     return book
 
 

@@ -6,8 +6,10 @@ when, the commitments in the story, and questions by type with their expected an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from knowme.demo.calgen import singles
+from knowme.demo.mailpending import PENDING
 from knowme.demo.story import Story, make_story
 
 
@@ -33,6 +35,8 @@ class TrueCommitment:
     counterparty: str
     keywords: tuple[str, ...]
     due: date | None
+    made: date | None = None
+    done: date | None = None
 
 
 @dataclass(frozen=True)
@@ -75,10 +79,17 @@ def ground_truth(seed: int = 7, year: int = 2025) -> GroundTruth:
     facts.append(TrueFact("me", "lives_in", "Lisbon", None, story.move_day))
     facts.append(TrueFact("me", "lives_in", "Porto", story.move_day, None))
     facts.append(TrueFact("me", "works_at", "Cobalto Labs"))
+    slides_dates = (story.day(2, 4), story.day(2, 17))  # asked and promised on the 4th, sent on the 17th
     commitments = (
-        TrueCommitment("asked", "Tom Becker", ("latency", "slides"), story.day(2, 18)),
-        TrueCommitment("made", "Tom Becker", ("latency", "slides"), story.day(2, 18)),
-    )
+        TrueCommitment("asked", "Tom Becker", ("latency", "slides"), story.day(2, 18), *slides_dates),
+        TrueCommitment("made", "Tom Becker", ("latency", "slides"), story.day(2, 18), *slides_dates),
+        *(
+            TrueCommitment(p.kind, story.p(p.person).name, p.keywords, p.day(year, p.due), p.day(year, p.opened),
+                           p.day(year, p.closed))
+            for p in PENDING
+            if p.kind != "awaiting_reply"
+        ),
+    )  # fmt: skip
     end = date(year, 12, 31)
     lena, helena = story.p("lena"), story.p("helena")
     assert lena.birthday is not None and helena.birthday is not None
@@ -102,3 +113,70 @@ def ground_truth(seed: int = 7, year: int = 2025) -> GroundTruth:
         TrueQuestion("unanswerable", "What did I promise Kenji?", (), end),
     )
     return GroundTruth(tuple(people), tuple(facts), commitments, questions)
+
+
+# -- the digest ------------------------------------------------------------------------------------------------------
+
+#: Demo events that call for preparation (by calendar key): agendas and pre-reads, things to bring, deadlines,
+#: travel, a talk, a review, a cut-over the user owns.
+PREPARE_EVENTS = ("q1-planning", "offsite", "checkup", "dentist", "irs", "moving-truck", "flight-ber", "talk",
+                  "flight-opo", "cutover", "review", "consoada")  # fmt: skip
+#: Questions to the user in the story's own threads (besides mailpending's): (person, asked, answered, words).
+UNANSWERED = (("rui", (3, 2), None, ("Sintra",)), ("ricardo", (3, 3), (3, 4), ("documents",)))
+COMMITMENT_KINDS = {"made": "my_commitment", "asked": "my_commitment", "received": "owed_to_me",
+                    "requested": "owed_to_me"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrueDigestItem:
+    kind: str  # as in knowme.persona.digest.KINDS
+    day: date
+    person: str  # the full name of the person it concerns
+    keywords: tuple[str, ...] = ()
+
+
+def _next(day: date, start: date) -> date:
+    for year in (start.year, start.year + 1):
+        try:
+            when = day.replace(year=year)
+        except ValueError:
+            when = date(year, day.month, 28)
+        if when >= start:
+            return when
+    return day
+
+
+def digest_truth(
+    as_of: date, days: int = 7, *, seed: int = 7, year: int = 2025, overdue_days: int = 30, reply_days: int = 14
+) -> list[TrueDigestItem]:
+    """What the digest as of ``as_of`` should list: the story's birthdays and anniversary, open commitments due in
+    the window (or overdue by at most ``overdue_days``), unanswered questions at most ``reply_days`` old, and the
+    events in the window that need preparation."""
+    from datetime import timedelta
+
+    story = make_story(seed, year)
+    end = as_of + timedelta(days=days)
+    out: list[TrueDigestItem] = []
+    for p in story.people.values():
+        if p.birthday is not None and _next(p.birthday, as_of) <= end:
+            out.append(TrueDigestItem("birthday", _next(p.birthday, as_of), p.name))
+    anniversary = _next(story.anniversary.date(), as_of)
+    if anniversary <= end:
+        out.append(TrueDigestItem("anniversary", anniversary, story.p("miguel").name))
+    for c in ground_truth(seed, year).commitments:
+        if c.due is None or (c.made and c.made > as_of) or (c.done and c.done <= as_of):
+            continue
+        if as_of - timedelta(days=overdue_days) <= c.due <= end:
+            out.append(TrueDigestItem(COMMITMENT_KINDS[c.direction], c.due, c.counterparty, c.keywords))
+    asks = [(p.person, p.opened, p.closed, p.keywords) for p in PENDING if p.kind == "awaiting_reply"]
+    asks += list(UNANSWERED)
+    for who, opened, closed, words in asks:
+        start, stop = date(year, *opened), date(year, *closed) if closed else None
+        if as_of - timedelta(days=reply_days) <= start <= as_of and (stop is None or stop > as_of):
+            out.append(TrueDigestItem("awaiting_reply", start, story.p(who).name, words))
+    for event in singles(story):
+        if event.key in PREPARE_EVENTS:
+            day = event.start.date() if isinstance(event.start, datetime) else event.start
+            if as_of <= day <= end:
+                out.append(TrueDigestItem("prepare", day, "", (event.summary,)))
+    return sorted(out, key=lambda i: (i.day, i.kind))

@@ -83,6 +83,12 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "citations": answer.citations,
         "backend": answer.backend,
         "evidence": [hit_json(h) for h in answer.evidence],
+        "preferences": [
+            {"id": p.id, "statement": p.statement, "scope": p.scope, "origin": p.origin, "refs": list(p.refs)}
+            for p in answer.preferences
+        ],
+        "counterpoint": answer.counterpoint,
+        "counterpoint_refs": answer.counterpoint_refs,
     }
 
 
@@ -189,6 +195,9 @@ def ask(
     backend: Annotated[
         str | None, typer.Option("--backend", help="embedded, openai or extractive (overrides config.toml).")
     ] = None,
+    challenge: Annotated[
+        bool, typer.Option("--challenge", help="For advice questions, add a counterpoint from your own history.")
+    ] = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -196,7 +205,7 @@ def ask(
     with _open(home) as vault:
         if backend:
             vault.choose_backend(backend)
-        result = vault.ask(question, as_of=as_of)
+        result = vault.ask(question, as_of=as_of, challenge=challenge)
     if as_json:
         out.print_json(json.dumps(answer_json(result)))
         return
@@ -207,6 +216,11 @@ def print_answer(result: Answer, console: Console) -> None:
     console.print(result.text, markup=False, highlight=False)
     if result.citations:
         console.print("[dim]Sources:[/dim] " + ", ".join(result.citations), highlight=False)
+    if result.counterpoint:
+        console.print(f"{result.counterpoint} [{', '.join(result.counterpoint_refs)}]", markup=False, highlight=False)
+    if result.preferences:
+        rules = "; ".join(f"{p.statement} [{p.id}]" for p in result.preferences)
+        console.print(f"[dim]Your rules applied:[/dim] {escape(rules)}", highlight=False)
     if result.evidence:
         console.print("[dim]Evidence:[/dim]")
         for i, hit in enumerate(result.evidence[:5], 1):
@@ -243,12 +257,13 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces import graph_cli, privacy_cli, server_cli
+    from knowme.interfaces import graph_cli, persona_cli, privacy_cli, server_cli
     from knowme.interfaces.cli_eval import eval_app
 
     graph_cli.register(app)
     privacy_cli.register(app)  # forget, passphrase, lock/unlock, export, import, grant, audit
     server_cli.register(app)
+    persona_cli.register(app)
     app.add_typer(eval_app, name="eval")
 
 

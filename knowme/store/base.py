@@ -19,6 +19,7 @@ import numpy as np
 
 from knowme.models import Chunk, Record
 from knowme.store.graph import GraphStore
+from knowme.store.persona import PersonaStore
 
 if TYPE_CHECKING:
     from knowme.privacy.grants import AuditEvent, Grant
@@ -155,6 +156,11 @@ class Store(ABC):
     @abstractmethod
     def graph(self) -> GraphStore:
         """The entities, facts, commitments and provenance of this vault (same transactions)."""
+
+    # -- persona -----------------------------------------------------------------------------------------------
+    @abstractmethod
+    def persona(self) -> PersonaStore:
+        """The preferences and feedback of this vault (same transactions)."""
 
 
 # -- forgetting (knowme.privacy.forget) ---------------------------------------------------------------------------

@@ -262,10 +262,24 @@ def m005_record_follows(conn: Any, dim: int) -> None:
     )
 
 
+def m006_persona(conn: Any, dim: int) -> None:
+    """Where preferences and feedback came from and what they carry: a preference's provenance (source refs, or the
+    feedback that made it) and a feedback row's detail (the rated hit's features, what a correction became)."""
+    _script(
+        conn,
+        """
+        ALTER TABLE preferences ADD COLUMN provenance TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE feedback ADD COLUMN detail TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX feedback_target ON feedback(target_type, created_at);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_records_and_chunks,
     m002_graph_and_governance,
     m003_privacy,
     m004_graph_facts,
     m005_record_follows,
+    m006_persona,
 )

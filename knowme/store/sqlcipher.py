@@ -34,6 +34,7 @@ from knowme.store.vectors import VectorMatrix
 
 if TYPE_CHECKING:
     from knowme.store.sqlgraph import SQLiteGraphStore
+    from knowme.store.sqlpersona import SQLitePersonaStore
 
 VAULT_FILE = "vault.db"
 BACKUP_DIR = "backups"
@@ -515,6 +516,11 @@ class SQLCipherStore(SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQL
         from knowme.store.sqlgraph import SQLiteGraphStore
 
         return SQLiteGraphStore(self)
+
+    def persona(self) -> SQLitePersonaStore:
+        from knowme.store.sqlpersona import SQLitePersonaStore
+
+        return SQLitePersonaStore(self)
 
     def integrity_check(self) -> str:
         return str(self._q("PRAGMA integrity_check").fetchone()[0])
