@@ -49,7 +49,7 @@ FEATURES = {
     "mcp": False,
     "openai_proxy": True,
     "web": False,
-    "graph": False,
+    "graph": True,
     "privacy": False,
 }
 
