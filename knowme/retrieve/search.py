@@ -75,7 +75,9 @@ class SearchResult:
 
 @cache
 def _embedder_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowme-query")
+    # Several workers, so concurrent searches reach the embedder together: a server's BatchingEmbedder embeds
+    # them in one call (knowme.retrieve.batching); a single search uses one worker.
+    return ThreadPoolExecutor(max_workers=16, thread_name_prefix="knowme-query")
 
 
 def rrf(rankings: Sequence[Sequence[int]], rrf_k: int) -> dict[int, float]:
@@ -143,6 +145,26 @@ def _normalised(scores: Mapping[int, float]) -> dict[int, float]:
     return {cid: value / top for cid, value in scores.items()} if top > 0 else {}
 
 
+def _distinct_hits(
+    ordered: Sequence[int], chunks: Mapping[int, StoredChunk], fused: Mapping[int, float], k: int
+) -> list[Hit]:
+    """The first ``k`` loaded chunks in ``ordered``, skipping repeats of the same ref and text."""
+    hits: list[Hit] = []
+    seen: set[tuple[str, str]] = set()
+    for cid in ordered:
+        chunk = chunks.get(cid)
+        if chunk is None:
+            continue
+        key = (chunk.ref, chunk.text)
+        if key in seen:  # the same message stored from two mailboxes
+            continue
+        seen.add(key)
+        hits.append(_hit(chunk, fused[cid]))
+        if len(hits) == k:
+            break
+    return hits
+
+
 def run_search(
     store: Store,
     embedder: Embedder,
@@ -179,26 +201,24 @@ def run_search(
         fused = {cid: b.get(cid, 0.0) + DENSE_WEIGHT * d.get(cid, 0.0) for cid in set(b) | set(d)}
 
     ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
-    chunks = store.load_chunks(ordered if analysis.speakers else ordered[: depth * 2])
     if analysis.speakers:
+        chunks = store.load_chunks(ordered)
         for cid, chunk in chunks.items():
             if chunk.kind == "chat_message" and chunk.author not in analysis.speakers:
                 fused[cid] *= OTHER_SPEAKER_FACTOR
         ordered = sorted(chunks, key=lambda cid: (-fused[cid], cid))
-    hits: list[Hit] = []
-    seen: set[tuple[str, str]] = set()
-    for cid in ordered:
-        found_chunk = chunks.get(cid)
-        if found_chunk is None:
-            continue
-        chunk = found_chunk
-        key = (chunk.ref, chunk.text)
-        if key in seen:  # the same message stored from two mailboxes
-            continue
-        seen.add(key)
-        hits.append(_hit(chunk, fused[cid]))
-        if len(hits) == k:
-            break
+        hits = _distinct_hits(ordered, chunks, fused, k)
+    else:
+        # Read chunk texts a window at a time (most searches need little more than k of them), up to depth * 2.
+        ordered = ordered[: depth * 2]
+        chunks, loaded, window = {}, 0, 2 * k + 10
+        while True:
+            chunks.update(store.load_chunks(ordered[loaded:window]))
+            loaded = min(window, len(ordered))
+            hits = _distinct_hits(ordered[:loaded], chunks, fused, k)
+            if len(hits) == k or loaded >= len(ordered):
+                break
+            window *= 2
     if hits and analysis.terms:
         words = set(hits[0].text.lower().split())
         covered = sum(1 for term in analysis.terms if any(w.startswith(term[:5]) for w in words))

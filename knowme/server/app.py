@@ -1,7 +1,9 @@
 """The ASGI application: the HTTP API's routers, the error envelope, the body limits and the token check.
 
 :func:`create_app` takes an open :class:`~knowme.Vault` (the app does not close it: whoever opened it does) and
-an optional :class:`~knowme.server.auth.Authorizer` (default: the vault's local token). The OpenAPI document is
+an optional :class:`~knowme.server.auth.Authorizer` (default: the vault's local token). It wraps the vault's
+embedder in a :class:`~knowme.retrieve.batching.BatchingEmbedder`, so concurrent searches embed their queries
+together on one worker instead of fighting over the cores. The OpenAPI document is
 at ``/openapi.json`` and browsable at ``/docs``. Areas are routers listed in :mod:`knowme.server.routes`.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from knowme import __version__
+from knowme.retrieve.batching import BatchingEmbedder
 from knowme.server.auth import Authorizer, LocalTokenAuthorizer
 from knowme.server.errors import BodyLimit, install_error_handlers
 from knowme.server.routes import ROUTERS
@@ -49,7 +52,7 @@ FEATURES = {
     "mcp": False,
     "openai_proxy": True,
     "web": False,
-    "graph": False,
+    "graph": True,
     "privacy": False,
 }
 
@@ -75,6 +78,9 @@ def create_app(
 ) -> FastAPI:
     """The knowme server for ``vault``. ``extras`` add mounts (MCP, proxy, web page) and may return a lifespan hook."""
     hooks: list[LifespanHook] = []
+
+    if not isinstance(vault.embedder, BatchingEmbedder):  # concurrent searches share one embedding worker
+        vault.embedder = BatchingEmbedder(vault.embedder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

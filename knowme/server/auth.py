@@ -40,6 +40,7 @@ SCOPES: dict[str, str] = {
     "remember": "add notes to the vault",
     "ingest": "upload files into the vault",
     "mcp": "use the MCP endpoint (its tools need the scopes above)",
+    "graph": "read the knowledge graph: people, profiles, facts, timeline",
 }
 ALL_SCOPES = frozenset(SCOPES)
 

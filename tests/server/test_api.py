@@ -223,12 +223,16 @@ def test_ask_stream(client: TestClient) -> None:
 def test_status(client: TestClient) -> None:
     status = client.get("/api/status").json()
     assert status["records"]["email"] == 2 and status["chunks"] > 0 and status["vault_bytes"] > 0
-    assert status["backend"].startswith("extractive") and status["features"]["graph"] is False
+    assert status["backend"].startswith("extractive") and status["features"]["graph"] is True
+    assert status["features"]["privacy"] is False
 
 
 def test_openapi_documents_auth_and_errors(client: TestClient) -> None:
     spec = TestClient(client.app).get("/openapi.json").json()
     assert {"/api/search", "/api/ask", "/api/ask/stream", "/api/records", "/api/ingest", "/api/status"} <= set(
+        spec["paths"]
+    )
+    assert {"/api/people", "/api/people/{name}", "/api/people/{name}/graph", "/api/timeline", "/api/facts"} <= set(
         spec["paths"]
     )
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

@@ -23,7 +23,16 @@ from tests.conftest import PASSPHRASE
 from tests.server.conftest import auth
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = {"search_memory", "ask", "get_person_profile", "get_preferences", "remember", "forget"}
+TOOLS = {
+    "search_memory",
+    "ask",
+    "get_person_profile",
+    "get_timeline",
+    "get_facts",
+    "get_preferences",
+    "remember",
+    "forget",
+}
 
 
 def structured(result: Any) -> dict[str, Any]:
@@ -40,6 +49,10 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
     found = structured(await session.call_tool("search_memory", {"query": "Rua das Flores", "k": 3}))
     answer = structured(await session.call_tool("ask", {"question": "What is the rent of the Porto flat?"}))
     person = structured(await session.call_tool("get_person_profile", {"name": "Lena Fischer"}))
+    stranger = structured(await session.call_tool("get_person_profile", {"name": "Rua das Flores"}))
+    facts = structured(await session.call_tool("get_facts", {"about": "lena"}))
+    timeline_tool = structured(await session.call_tool("get_timeline", {"person": "Nobody Atall"}))
+    profile = await session.read_resource("knowme://people/Lena%20Fischer")
     prefs = structured(await session.call_tool("get_preferences", {"topic": "climbing"}))
     stored = structured(await session.call_tool("remember", {"text": "My passport expires in May 2031."}))
     again = structured(await session.call_tool("search_memory", {"query": "passport expires"}))
@@ -52,6 +65,10 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
         "found": found,
         "answer": answer,
         "person": person,
+        "stranger": stranger,
+        "facts": facts,
+        "timeline_tool": timeline_tool,
+        "profile": json.loads(profile.contents[0].text),  # type: ignore[union-attr]
         "prefs": prefs,
         "stored": stored,
         "again": again,
@@ -66,7 +83,16 @@ def check(seen: dict[str, Any]) -> None:
     assert seen["tools"] == TOOLS
     assert seen["found"]["hits"][0]["ref"] == "mail:porto-7@example.org"
     assert "950" in seen["answer"]["answer"] and seen["answer"]["citations"][0] == "mail:porto-7@example.org"
-    assert seen["person"]["available"] is False and "vcf:lena-1" in {h["ref"] for h in seen["person"]["mentions"]}
+    person = seen["person"]
+    assert person["found"] is True and person["name"] == "Lena Fischer"
+    assert "lena@example.org" in person["summary"]["aliases"]
+    birthday = [f for f in person["facts"] if f["predicate"] == "birthday"]
+    assert birthday[0]["value"] == "1990-06-21" and birthday[0]["refs"] == ["vcf:lena-1"]
+    assert seen["profile"] == person  # the resource and the tool agree
+    assert seen["stranger"]["found"] is False and "nobody called" in seen["stranger"]["message"]
+    assert seen["stranger"]["mentions"][0]["ref"] == "mail:porto-7@example.org"
+    assert [f["value"] for f in seen["facts"]["facts"]] == ["1990-06-21"]
+    assert seen["timeline_tool"] == {"found": False, "message": seen["timeline_tool"]["message"], "entries": []}
     assert seen["prefs"]["available"] is False
     assert seen["stored"]["ref"].startswith("note:remembered/")
     assert seen["again"]["hits"][0]["ref"] == seen["stored"]["ref"]

@@ -1,6 +1,7 @@
 """The web page end to end in headless Chromium (Debian's, never a downloaded browser), against the real server on
 a socket: the token from the link, a streamed answer whose citation opens the original record, the memory
-inspector, the status page, the planned views; screenshots that must not be blank."""
+inspector, people with the neighbourhood picture, the timeline, the status page, the planned views; screenshots
+that must not be blank."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 import knowme
 from knowme.server.full import build_app
+from tests.graph.life import write_life
+from tests.server.conftest import make_vault
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -41,6 +44,19 @@ def browser() -> Iterator[Browser]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def server_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[knowme.Vault]:
+    """The server tests' sample life plus the graph tests' life, so the people and timeline views have content."""
+    root = tmp_path_factory.mktemp("web")
+    vault = make_vault(root)
+    life = write_life(root / "graph-life")
+    vault.ingest([life / "contacts.vcf", life / "mail.mbox", life / "notes", life / "family.chat.jsonl"])
+    try:
+        yield vault
+    finally:
+        vault.close()
 
 
 @pytest.fixture(scope="module")
@@ -98,22 +114,66 @@ def test_memory_inspector_and_status(browser: Browser, site: str, token: str, tm
     page.locator("#status-table[data-state=done]").wait_for()
     table = page.locator("#status-table").inner_text()
     assert "email" in table and "extractive" in table
-    assert "graph: not yet" in page.locator("#features").inner_text()
+    features = page.locator("#features").inner_text()
+    assert "graph: yes" in features and "privacy: not yet" in features
     assert shot(browser, page, tmp_path / "status.png") > 100
     page.close()
 
 
 def test_planned_views_and_login(browser: Browser, site: str, token: str) -> None:
     page = browser.new_page()
-    page.goto(f"{site}/people")
+    page.goto(f"{site}/preferences")  # a page that calls no API until the token is used
     assert page.locator("#login").is_visible() and not page.locator("#main").is_visible()
     page.fill("#token-input", "km_wrong")
     page.click("#token-form button")
     page.goto(f"{site}/status")
     page.locator("#login").wait_for(state="visible")
     assert "not accepted" in page.locator("#token-form .hint").inner_text()
-    page.goto(f"{site}/people#token={token}")
-    assert "Not in this version" in page.locator("[data-planned=people]").inner_text()
-    for label in ("People", "Timeline", "Preferences", "Digest", "Audit"):
+    page.goto(f"{site}/preferences#token={token}")
+    assert "Not in this version" in page.locator("[data-planned=preferences]").inner_text()
+    for label in ("Preferences", "Digest", "Audit"):
         assert page.locator("nav a.planned", has_text=label).count() == 1
+    for label in ("People", "Timeline"):
+        assert page.locator("nav a.planned", has_text=label).count() == 0
+    page.close()
+
+
+def test_people_with_neighbourhood_picture(browser: Browser, site: str, token: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(f"{site}/people#token={token}")
+    page.locator("#people[data-state=done]").wait_for()
+    assert page.locator("#people li").first.inner_text().startswith("Marta Ribeiro")  # you first
+    page.locator("#neighbourhood[data-state=done]").wait_for()
+    assert page.locator("#person-name").inner_text() == "Marta Ribeiro"
+    drawn = page.locator("#neighbourhood g.node").evaluate_all("gs => gs.map(g => g.dataset.name)")
+    assert {"Rosa Ribeiro", "Tiago Lopes"} <= set(drawn)
+    assert page.locator("#neighbourhood line.edge").count() == len(drawn) - 1
+    page.locator("#neighbourhood g.node[data-name='Rosa Ribeiro']").click()  # walk the graph
+    page.locator("#person-name", has_text="Rosa Ribeiro").wait_for()
+    facts = page.locator("#person-facts").inner_text()
+    assert "birthday 1958-09-17" in facts and "allergy shellfish" in facts
+    assert shot(browser, page, tmp_path / "people.png") > 100
+    box = page.locator("#neighbourhood").bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 100
+    page.locator("#person-facts a.ref").first.click()  # a fact's source opens the record
+    page.locator("#record[open]").wait_for()
+    assert page.locator("#record-ref").inner_text()
+    page.close()
+
+
+def test_timeline(browser: Browser, site: str, token: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(f"{site}/timeline#token={token}")
+    page.locator("#timeline[data-state=done]").wait_for()
+    days = page.locator("#timeline time").all_inner_texts()
+    assert days and days == sorted(days)
+    page.fill("#since", "2024-05-01")
+    page.fill("#until", "2024-05-31")
+    page.evaluate("document.querySelector('#timeline').dataset.state = ''")
+    page.click("#timeline-form button")
+    page.locator("#timeline[data-state=done]").wait_for()
+    text = page.locator("#timeline").inner_text()
+    assert "lives_in Braga" in text
+    assert all("2024-05-01" <= d <= "2024-05-31" for d in page.locator("#timeline time").all_inner_texts())
+    assert shot(browser, page, tmp_path / "timeline.png") > 100
     page.close()

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from knowme.server.routes import ask, ingest, memory, openai_proxy, status
+from knowme.server.routes import ask, graph, ingest, memory, openai_proxy, status
 
-ROUTERS: tuple[APIRouter, ...] = (status.router, memory.router, ask.router, ingest.router, openai_proxy.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    status.router,
+    memory.router,
+    ask.router,
+    ingest.router,
+    graph.router,
+    openai_proxy.router,
+)

@@ -13,18 +13,6 @@ from knowme.server.schemas import StatusOut
 
 router = APIRouter(tags=["status"])
 
-#: Optional areas and whether this build serves them; pages and clients read this to show or hide their views.
-FEATURES = {
-    "search": True,
-    "ask": True,
-    "ingest": True,
-    "mcp": True,
-    "openai_proxy": True,
-    "graph": False,
-    "privacy": False,
-}
-
-
 @router.get("/api/status", response_model=StatusOut, summary="What the vault holds")
 def status(request: Request, vault: VaultDep, _: Annotated[Principal, Depends(require("status"))]) -> StatusOut:
     stats = vault.stats()

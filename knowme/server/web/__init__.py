@@ -1,11 +1,12 @@
 """The web page: server-rendered Jinja2 templates and one small vanilla script, no build step.
 
-Pages (``/`` chat, ``/memory`` inspector, ``/status``) are shells that hold no personal data; the script fetches
+Pages (``/`` chat, ``/memory`` inspector, ``/people`` with a picture of each person's neighbourhood in the
+knowledge graph, ``/timeline``, ``/status``) are shells that hold no personal data; the script fetches
 everything from the API with the bearer token, which it keeps in the tab's ``sessionStorage``. ``knowme serve``
 prints a link with the token in the URL fragment (``/#token=...``: fragments never reach the server or its logs);
 the script stores it and removes it from the address bar. Without a token the page asks for one.
 
-Views for areas this version does not have yet (people, timeline, preferences, digest, audit) are listed in
+Views for areas this version does not have yet (preferences, digest, audit) are listed in
 :data:`PLANNED` and rendered as clearly marked placeholders, so adding one is a template and a line here.
 """
 
@@ -23,11 +24,15 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 #: (path, label, template) of the views this version serves.
-PAGES = (("/", "Chat", "chat.html"), ("/memory", "Memory", "memory.html"), ("/status", "Status", "status.html"))
-#: (path, label, what it will show) of the views that come with the knowledge graph and privacy features.
+PAGES = (
+    ("/", "Chat", "chat.html"),
+    ("/memory", "Memory", "memory.html"),
+    ("/people", "People", "people.html"),
+    ("/timeline", "Timeline", "timeline.html"),
+    ("/status", "Status", "status.html"),
+)
+#: (path, label, what it will show) of the views that come with learned preferences and the privacy features.
 PLANNED = (
-    ("/people", "People", "people and a picture of each one's neighbourhood in your knowledge graph"),
-    ("/timeline", "Timeline", "what happened when, from facts with their validity intervals"),
     ("/preferences", "Preferences", "the preferences knowme has learned, to edit or remove"),
     ("/digest", "Digest", "a summary of what is new and what needs you"),
     ("/audit", "Audit", "every disclosure of your data: to which client, when, what"),

@@ -1,4 +1,4 @@
-// knowme web page: the token, API calls, and the three views (chat, memory, status). No build step.
+// knowme web page: the token, API calls, and the views (chat, memory, people, timeline, status). No build step.
 "use strict";
 
 const TOKEN_KEY = "knowme-token";
@@ -162,6 +162,99 @@ async function loadRecent() {
   $("#recent").replaceChildren(...body.records.map(recordItem));
 }
 
+// -- people ----------------------------------------------------------------------------------------------------------
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) { node.setAttribute(key, String(value)); }
+  if (text !== undefined) { node.textContent = text; }
+  return node;
+}
+
+// The server lays the neighbourhood out (knowme.graph.neighbourhood); this only draws it. Names are set as text.
+function drawNeighbourhood(picture) {
+  const box = $("#neighbourhood");
+  box.setAttribute("viewBox", `0 0 ${picture.width} ${picture.height}`);
+  const at = Object.fromEntries(picture.nodes.map((n) => [n.id, n]));
+  const parts = [];
+  for (const edge of picture.edges) {
+    const [a, b] = [at[edge.source], at[edge.target]];
+    const fact = !/shared record/.test(edge.label);
+    parts.push(svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: `edge ${fact ? "fact" : "co"} ${edge.current ? "" : "ended"}` }));
+    const [near, far] = a.center ? [a, b] : [b, a];  // the label sits nearer the neighbour, clear of the centre's name
+    parts.push(svg("text", { x: near.x + 0.62 * (far.x - near.x), y: near.y + 0.62 * (far.y - near.y) - 4, class: "edge-label" }, edge.label));
+  }
+  for (const node of picture.nodes) {
+    const group = svg("g", { class: `node ${node.center ? "center" : ""} ${node.type}`, "data-name": node.name });
+    group.append(svg("circle", { cx: node.x, cy: node.y, r: node.center ? 26 : 18 }));
+    group.append(svg("text", { x: node.x, y: node.y + (node.center ? 42 : 32), class: "node-label" }, node.name));
+    if (!node.center) { group.addEventListener("click", () => openPerson(node.name)); }
+    parts.push(group);
+  }
+  box.replaceChildren(...parts);
+  box.dataset.state = "done";
+}
+
+async function openPerson(name) {
+  const path = `/api/people/${encodeURIComponent(name)}`;
+  const [profile, picture] = await Promise.all([(await api(path)).json(), (await api(`${path}/graph`)).json()]);
+  const person = profile.person;
+  $("#person").hidden = false;
+  $("#person-name").textContent = person.name;
+  $("#person-meta").textContent = [person.relationship.join(", "), `${person.records} records`,
+    person.aliases.filter((a) => a !== person.name).join(" · ")].filter(Boolean).join(" · ");
+  drawNeighbourhood(picture);
+  const factItem = (f) => {
+    const span = [f.valid_from, f.valid_to].some(Boolean) ? ` (${f.valid_from || "?"} – ${f.valid_to || "now"})` : "";
+    const item = el("li", {}, `${f.subject}: ${f.predicate.replace(/_/g, " ")} ${f.value}${span} `);
+    f.refs.forEach((ref) => item.append(refLink(ref, "source"), " "));
+    return item;
+  };
+  const empty = (text) => el("li", { class: "meta" }, text);
+  $("#person-facts").replaceChildren(...(profile.facts.length ? profile.facts.map(factItem) : [empty("No facts yet.")]));
+  $("#person-commitments").replaceChildren(...(profile.commitments.length
+    ? profile.commitments.map((c) => el("li", {}, c)) : [empty("None.")]));
+  $("#person-interactions").replaceChildren(...profile.interactions.map((i) =>
+    el("li", {}, refLink(i.ref), el("span", { class: "meta" }, ` ${i.kind.replace("_", " ")} · ${when(i.timestamp)}`))));
+  $("#person").dataset.state = "done";
+}
+
+async function loadPeople() {
+  const body = await (await api("/api/people")).json();
+  $("#people").replaceChildren(...body.people.map((p) => {
+    const link = el("a", { href: "#", dataset: { name: p.name } }, p.name);
+    link.addEventListener("click", (event) => { event.preventDefault(); openPerson(p.id === "user" ? "me" : p.name); });
+    return el("li", {}, link, el("span", { class: "meta" }, ` ${p.relationship.join(", ") || ""} · ${p.records}`));
+  }));
+  $("#people").dataset.state = "done";
+  const first = body.people.find((p) => p.id === "user") || body.people[0];
+  if (first) { await openPerson(first.id === "user" ? "me" : first.name); }
+}
+
+// -- timeline --------------------------------------------------------------------------------------------------------
+
+async function loadTimeline(event) {
+  if (event) { event.preventDefault(); }
+  const params = new URLSearchParams();
+  if ($("#since").value) { params.append("since", $("#since").value); }
+  if ($("#until").value) { params.append("until", $("#until").value); }
+  if ($("#who").value.trim()) { params.append("person", $("#who").value.trim()); }
+  const list = $("#timeline");
+  list.replaceChildren();
+  try {
+    const body = await (await api(`/api/timeline?${params}`)).json();
+    if (!body.entries.length) { list.append(el("li", { class: "meta" }, "Nothing dated in this range.")); }
+    for (const entry of body.entries) {
+      const item = el("li", {}, el("time", {}, entry.day.slice(0, 10)), " ", entry.what, " ");
+      entry.refs.forEach((ref) => item.append(refLink(ref, "source"), " "));
+      list.append(item);
+    }
+  } catch (error) { list.append(el("li", { class: "error" }, error.message)); }
+  list.dataset.state = "done";
+}
+
 // -- status ----------------------------------------------------------------------------------------------------------
 
 async function loadStatus() {
@@ -192,6 +285,8 @@ function start() {
   if ($("#ask-form")) { $("#ask-form").addEventListener("submit", ask); }
   if ($("#search-form")) { $("#search-form").addEventListener("submit", search); loadRecent().catch(() => {}); }
   if ($("#status-table")) { loadStatus().catch(() => {}); }
+  if ($("#people")) { loadPeople().catch(() => {}); }
+  if ($("#timeline-form")) { $("#timeline-form").addEventListener("submit", loadTimeline); loadTimeline().catch(() => {}); }
 }
 
 document.addEventListener("DOMContentLoaded", start);
