@@ -13,7 +13,8 @@ one type. The command line maps each to one friendly line and an exit code.
     │   └── VaultCorrupt       the file opens but its contents are damaged
     ├── IngestError            a path cannot be ingested at all (not found, unknown format)
     ├── ParseError             one item of a source cannot be read (reported, never fatal)
-    └── BackendError           a language model or embedder failed or is unreachable
+    ├── BackendError           a language model or embedder failed or is unreachable
+    └── SourceError            a registered source is unknown, unreachable or refuses the credentials
 """
 
 from __future__ import annotations
@@ -63,3 +64,9 @@ class ParseError(KnowmeError):
 
 class BackendError(KnowmeError):
     exit_code = 6
+
+
+class SourceError(KnowmeError):
+    """A registered source cannot be used: unknown name, server down, wrong password, missing credentials."""
+
+    exit_code = 7

@@ -237,11 +237,12 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces import graph_cli, server_cli
+    from knowme.interfaces import graph_cli, server_cli, sources_cli
     from knowme.interfaces.cli_eval import eval_app
 
     graph_cli.register(app)
     server_cli.register(app)
+    sources_cli.register(app)
     app.add_typer(eval_app, name="eval")
 
 
