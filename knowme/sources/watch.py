@@ -88,12 +88,17 @@ def run_watch(
             if watched
             else None
         )
+        first = True
         while not stop.is_set():
             if changes is not None:
                 try:
                     changed = next(changes)
                 except StopIteration:
                     break
+                if first:  # the watcher runs from its first step: catch what arrived since the first sync
+                    first = False
+                    run(list(files))
+                    continue
                 hit = [
                     name
                     for name, root in files.items()
