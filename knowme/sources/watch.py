@@ -71,6 +71,7 @@ def run_watch(
                 due[report.name] = time.monotonic() + wait
 
     try:
+        vault.embedder.warm_up()  # load the model now, not when the first new message arrives
         if files:
             run(list(files))
         say(f"Watching {len(entries)} source(s); press Ctrl-C to stop.")
