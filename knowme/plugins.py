@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.notes",
     "knowme.connectors.chats",
     "knowme.connectors.browser",
+    "knowme.connectors.messengers",
     "knowme.retrieve.embedders",
     "knowme.llm.embedded",
     "knowme.llm.openai_compat",
