@@ -32,6 +32,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.chats",
     "knowme.connectors.browser",
     "knowme.connectors.messengers",
+    "knowme.connectors.takeout",
     "knowme.retrieve.embedders",
     "knowme.llm.embedded",
     "knowme.llm.openai_compat",
