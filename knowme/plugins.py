@@ -33,6 +33,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.browser",
     "knowme.connectors.messengers",
     "knowme.connectors.takeout",
+    "knowme.connectors.health",
     "knowme.retrieve.embedders",
     "knowme.llm.embedded",
     "knowme.llm.openai_compat",
