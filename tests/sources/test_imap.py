@@ -102,3 +102,28 @@ def test_password_in_uri_is_refused(vault: knowme.Vault) -> None:
     with pytest.raises(knowme.ConfigError, match="do not put a password"):
         vault.add_source("imap://sam:hunter2@127.0.0.1:143/INBOX")
     assert vault.sources() == []
+
+
+def test_interrupted_sync_resumes(vault: knowme.Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = Dovecot(tmp_path / "dovecot-resume")
+    for n in range(10):
+        (server.maildir / "cur" / f"1700000000.{n}.host:2,S").write_bytes(message(n))
+    server.start()
+    try:
+        monkeypatch.setattr("knowme.sources.imap.FETCH_GROUP", 3)  # a checkpoint every three messages
+        monkeypatch.setenv("MAIL_PW", server.password)
+        vault.add_source(server.uri, name="box", user=server.user, password_env="MAIL_PW")
+
+        def stop_after_five(label: str, done: int, total: int | None) -> None:
+            if done == 5:
+                raise KeyboardInterrupt  # Ctrl-C in the middle of the second group
+
+        with pytest.raises(KeyboardInterrupt):
+            vault.sync(progress=stop_after_five)
+        assert sum(vault.store.counts().values()) == 3, "the first group was committed with its checkpoint"
+        [resumed] = vault.sync()
+        assert resumed.error is None and sum(resumed.ingest.added.values()) == 7
+        assert resumed.ingest.total == 7, "the committed messages are not fetched again"
+        assert resumed.items == 10
+    finally:
+        server.stop()
