@@ -29,7 +29,7 @@ sources_app = typer.Typer(help="Registered sources kept in sync: folders, IMAP, 
 def _open(home: Path | None):  # type: ignore[no-untyped-def]
     import knowme
 
-    return knowme.open(home, create=True)
+    return knowme.open(home, create=False)  # like ingest: `knowme init` makes the vault
 
 
 def _consoles():  # type: ignore[no-untyped-def]

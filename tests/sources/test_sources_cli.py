@@ -13,6 +13,9 @@ from tests.sources.mail import make_maildir
 
 def test_sources_cli(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     box = make_maildir(tmp_path / "Mail", 4)
+    code, _, err = run(capsys, "sources", "list")
+    assert code == 3 and "knowme init" in err
+    assert run(capsys, "init")[0] == 0
     code, out, _ = run(capsys, "sources", "add", str(box), "--name", "mail", "--json")
     assert code == 0 and json.loads(out)["kind"] == "files"
     code, _, err = run(capsys, "sources", "add", "ftp://example.org/x")
