@@ -90,22 +90,28 @@ class _DavSource(LiveConnector):
             return SourceError(f"the server at {self.url} refused the login for {self.user!r} (wrong password?)")
         if isinstance(exc, dav_error.NotFoundError) or "404" in str(exc):
             return SourceError(f"no collection at {self.url}")
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        return SourceError(f"cannot reach {self.url}: {reason}")
+        if isinstance(exc, OSError) or "connect" in str(exc).lower():
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            return SourceError(f"cannot reach {self.url}: {reason}")
+        return SourceError(f"{self.url}: {type(exc).__name__}: {exc}")
 
     def _listing(self, collection: Any, token: str | None) -> tuple[Any, bool]:
-        """The changes since ``token`` (delta=True) or the whole collection (delta=False)."""
+        """The changes since ``token`` (delta=True) or the whole collection (delta=False).
+
+        ``objects_by_sync_token`` exists in every caldav release we support (1.4 to 3.x); deleted hrefs come back
+        in ``deleted_urls`` (caldav 3) or as listed objects whose GET answers 404 (caldav 1 and 2).
+        """
         import caldav.lib.error as dav_error
 
         if token:
             try:
-                return collection.get_objects_by_sync_token(sync_token=token, disable_fallback=True), True
+                return collection.objects_by_sync_token(sync_token=token), True
             except dav_error.AuthorizationError as exc:
-                if getattr(exc, "preconditions", None) is None and "sync-token" not in str(exc):
+                if "sync-token" not in str(exc) and "403" not in str(exc):
                     raise
             except dav_error.DAVError:
                 pass  # the server forgot the token: list everything
-        return collection.get_objects_by_sync_token(sync_token=None), False
+        return collection.objects_by_sync_token(sync_token=None), False
 
     def iter_records(self, cursor: Cursor | None = None) -> Iterator[LiveItem]:  # type: ignore[override]
         state = dict(cursor or {})
