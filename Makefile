@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean browser
+.PHONY: install demo test lint typecheck bench clean browser mailserver
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ typecheck: install
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test: install lint typecheck browser
+# The IMAP source tests run Debian's Dovecot on 127.0.0.1 (configured and started by the test itself).
+mailserver:
+	@test -x /usr/sbin/dovecot || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd)
+
+test: install lint typecheck browser mailserver
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: install

@@ -14,7 +14,8 @@ one type. The command line maps each to one friendly line and an exit code.
     ├── IngestError            a path cannot be ingested at all (not found, unknown format)
     ├── ParseError             one item of a source cannot be read (reported, never fatal)
     ├── BackendError           a language model or embedder failed or is unreachable
-    └── AccessDenied           a client's token is unknown, expired or revoked
+    ├── AccessDenied           a client's token is unknown, expired or revoked
+    └── SourceError            a registered source is unknown, unreachable or refuses the credentials
 """
 
 from __future__ import annotations
@@ -70,3 +71,9 @@ class AccessDenied(KnowmeError):
     """A client's grant token is unknown, expired or revoked."""
 
     exit_code = 7
+
+
+class SourceError(KnowmeError):
+    """A registered source cannot be used: unknown name, server down, wrong password, missing credentials."""
+
+    exit_code = 8

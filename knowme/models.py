@@ -196,3 +196,21 @@ class IngestReport:
             "skipped_paths": [{"where": p.where, "reason": p.reason} for p in self.skipped_paths],
             "seconds": round(self.seconds, 3),
         }
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """A registered source: where it lives (a path or a URI without credentials), how to log in, how it went.
+
+    ``settings`` holds the user name and the *name* of the environment variable with the password (never a
+    password); the keyring holds passwords under service ``knowme``.
+    """
+
+    name: str
+    uri: str
+    kind: str  # files, imap, caldav, carddav
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    last_sync_at: datetime | None = None
+    last_error: str | None = None
+    items: int = 0

@@ -27,7 +27,7 @@ from knowme.extract.chunking import chunk_record
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
-from knowme.models import Answer, Hit, IngestReport, Record, stable_hash
+from knowme.models import Answer, Hit, IngestReport, Record, SourceEntry, stable_hash
 from knowme.plugins import embedders
 from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from knowme.persona.rerank import Reranker
     from knowme.persona.slots import Slot
     from knowme.persona.style import StyleProfile
+    from knowme.sources.sync import SyncReport
 
 #: Chat backends that run inside knowme's process: a context pack given to them never leaves the machine.
 LOCAL_BACKENDS = ("embedded", "extractive")
@@ -638,6 +639,64 @@ class Vault:
             self.store.upsert_record(record, chunks, vectors)
         self._update_graph([record])  # a remembered fact ("my sister moved to Porto") reaches the graph too
         return record
+
+    # -- registered sources ------------------------------------------------------------------------------------
+    def add_source(
+        self,
+        target: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        user: str | None = None,
+        password_env: str | None = None,
+    ) -> SourceEntry:
+        """Register a folder, file or ``imap://``, ``caldav+http(s)://``, ``carddav+http(s)://`` URI to keep in sync."""
+        from knowme.sources.registry import make_entry
+
+        taken = {e.name for e in self.store.list_sources()}
+        entry = make_entry(os.fspath(target), name=name, user=user, password_env=password_env, taken=taken)
+        self.store.save_source(entry)
+        return entry
+
+    def sources(self) -> list[SourceEntry]:
+        """The registered sources with their last sync, item count and last error."""
+        return self.store.list_sources()
+
+    def remove_source(self, name: str, *, forget_data: bool = False) -> int:
+        """Unregister ``name``; with ``forget_data`` also delete every record it brought. Returns records deleted."""
+        from knowme.errors import SourceError
+        from knowme.sources.sync import record_sources
+
+        if name not in {e.name for e in self.store.list_sources()}:
+            raise SourceError(f"no source named {name!r}; see `knowme sources list`")
+        deleted = 0
+        if forget_data:
+            for source in record_sources(self.store, name):
+                deleted += self.store.delete_records(list(self.store.source_record_ids(source).values()))
+        self.store.delete_source(name)
+        return deleted
+
+    def sync(self, names: Sequence[str] = (), *, progress: ProgressHook | None = None) -> list[SyncReport]:
+        """Bring the registered sources (all, or those named) up to date; one failing source never stops the rest."""
+        from knowme.errors import SourceError
+        from knowme.sources.registry import connector_for
+        from knowme.sources.sync import sync_all
+
+        entries = self.store.list_sources()
+        if names:
+            known = {e.name for e in entries}
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise SourceError(f"no source named {', '.join(map(repr, unknown))}; see `knowme sources list`")
+            entries = [e for e in entries if e.name in names]
+        return sync_all(
+            self.store,
+            self.embedder,
+            entries,
+            connector_for,
+            progress=progress,
+            on_batch=self._update_graph,
+            batch_size=self.settings.embedder.batch_size,
+        )
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:

@@ -87,6 +87,8 @@ def _walk(
             if name.startswith("."):
                 continue
             file = here / name
+            if not file.is_file():
+                continue  # sockets and FIFOs (a server's run folder): opening one to sniff it would block
             if name.lower().endswith(NOTE_SUFFIXES):
                 has_notes = True
                 continue

@@ -257,13 +257,14 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces import graph_cli, persona_cli, privacy_cli, server_cli
+    from knowme.interfaces import graph_cli, persona_cli, privacy_cli, server_cli, sources_cli
     from knowme.interfaces.cli_eval import eval_app
 
     graph_cli.register(app)
     privacy_cli.register(app)  # forget, passphrase, lock/unlock, export, import, grant, audit
     server_cli.register(app)
     persona_cli.register(app)
+    sources_cli.register(app)
     app.add_typer(eval_app, name="eval")
 
 

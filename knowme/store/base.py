@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from knowme.models import Chunk, Record
+from knowme.models import Chunk, Record, SourceEntry
 from knowme.store.graph import GraphStore
 from knowme.store.persona import PersonaStore
 
@@ -161,6 +161,23 @@ class Store(ABC):
     @abstractmethod
     def persona(self) -> PersonaStore:
         """The preferences and feedback of this vault (same transactions)."""
+
+    # -- registered sources ------------------------------------------------------------------------------------
+    @abstractmethod
+    def save_source(self, entry: SourceEntry) -> None:
+        """Insert or replace the registered source ``entry.name``."""
+
+    @abstractmethod
+    def list_sources(self) -> list[SourceEntry]:
+        """Every registered source, by name."""
+
+    @abstractmethod
+    def delete_source(self, name: str) -> bool:
+        """Forget the registration ``name`` (not its records); False if there was none."""
+
+    @abstractmethod
+    def source_record_ids(self, source: str) -> dict[str, str]:
+        """The records whose ``Record.source`` is exactly ``source``, as native id → record id."""
 
 
 # -- forgetting (knowme.privacy.forget) ---------------------------------------------------------------------------

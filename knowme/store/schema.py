@@ -275,6 +275,25 @@ def m006_persona(conn: Any, dim: int) -> None:
     )
 
 
+def m007_sources(conn: Any, dim: int) -> None:
+    """Registered sources (``knowme sources add``): their URI, settings without secrets and the last sync."""
+    _script(
+        conn,
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            uri TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            settings TEXT NOT NULL,        -- JSON object: user, password_env; never a password
+            created_at TEXT NOT NULL,
+            last_sync_at TEXT,
+            last_error TEXT,
+            items INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_records_and_chunks,
     m002_graph_and_governance,
@@ -282,4 +301,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_graph_facts,
     m005_record_follows,
     m006_persona,
+    m007_sources,
 )

@@ -23,7 +23,7 @@ from sqlcipher3 import dbapi2 as sqlite
 
 from knowme.errors import VaultCorrupt, WrongPassphrase
 from knowme.graph.model import USER_ID
-from knowme.models import Chunk, Record, Section
+from knowme.models import Chunk, Record, Section, SourceEntry
 from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
 from knowme.store.forgetting import SQLCipherForgetting
 from knowme.store.governance import SQLCipherGovernance
@@ -524,3 +524,53 @@ class SQLCipherStore(SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQL
 
     def integrity_check(self) -> str:
         return str(self._q("PRAGMA integrity_check").fetchone()[0])
+
+    # -- registered sources ------------------------------------------------------------------------------------
+    def save_source(self, entry: SourceEntry) -> None:
+        with self.transaction():
+            self._conn.execute(
+                """
+                INSERT INTO sources(name, uri, kind, settings, created_at, last_sync_at, last_error, items)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET uri=excluded.uri, kind=excluded.kind, settings=excluded.settings,
+                    last_sync_at=excluded.last_sync_at, last_error=excluded.last_error, items=excluded.items
+                """,
+                (
+                    entry.name,
+                    entry.uri,
+                    entry.kind,
+                    json.dumps(dict(entry.settings), sort_keys=True),
+                    (entry.created_at.isoformat() if entry.created_at else _now()),
+                    entry.last_sync_at.isoformat() if entry.last_sync_at else None,
+                    entry.last_error,
+                    entry.items,
+                ),
+            )
+
+    def list_sources(self) -> list[SourceEntry]:
+        rows = self._q(
+            "SELECT name, uri, kind, settings, created_at, last_sync_at, last_error, items FROM sources ORDER BY name"
+        ).fetchall()
+        return [
+            SourceEntry(
+                name=name,
+                uri=uri,
+                kind=kind,
+                settings=json.loads(settings),
+                created_at=datetime.fromisoformat(created) if created else None,
+                last_sync_at=datetime.fromisoformat(synced) if synced else None,
+                last_error=error,
+                items=items,
+            )
+            for name, uri, kind, settings, created, synced, error, items in rows
+        ]
+
+    def delete_source(self, name: str) -> bool:
+        with self.transaction():
+            gone = self._conn.execute("DELETE FROM sources WHERE name = ?", (name,)).rowcount
+            self._conn.execute("DELETE FROM source_state WHERE source = ?", (f"source:{name}",))
+        return bool(gone)
+
+    def source_record_ids(self, source: str) -> dict[str, str]:
+        rows = self._q("SELECT native_id, id FROM records WHERE source = ?", (source,)).fetchall()
+        return {native_id: rid for native_id, rid in rows}

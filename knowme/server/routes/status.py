@@ -13,6 +13,7 @@ from knowme.server.schemas import StatusOut
 
 router = APIRouter(tags=["status"])
 
+
 @router.get("/api/status", response_model=StatusOut, summary="What the vault holds")
 def status(request: Request, vault: VaultDep, _: Annotated[Principal, Depends(require("status"))]) -> StatusOut:
     stats = vault.stats()
