@@ -33,9 +33,11 @@ from knowme.sources.live import Checkpoint, Gone, LiveConnector, LiveItem
 logging.getLogger("caldav").setLevel(logging.ERROR)  # it warns about every text/vcard content type
 
 
-class _CalendarText(CalendarConnector):
+class _FromText:
+    """A file connector fed with text fetched from a server, under the live source's name."""
+
     def __init__(self, text: str, source: str, where: str) -> None:
-        super().__init__(Path(where))
+        super().__init__(Path(where))  # type: ignore[call-arg]
         self._text = text
         self._source = source
 
@@ -47,18 +49,12 @@ class _CalendarText(CalendarConnector):
         return self._text
 
 
-class _ContactsText(ContactsConnector):
-    def __init__(self, text: str, source: str, where: str) -> None:
-        super().__init__(Path(where))
-        self._text = text
-        self._source = source
+class _CalendarText(_FromText, CalendarConnector):
+    pass
 
-    @property
-    def source(self) -> str:
-        return self._source
 
-    def _read_text(self) -> str:
-        return self._text
+class _ContactsText(_FromText, ContactsConnector):
+    pass
 
 
 class _DavSource(LiveConnector):
