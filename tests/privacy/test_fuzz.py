@@ -32,6 +32,12 @@ SAMPLES = {
     "firefox": "places.sqlite",
     "notes": "notes/page.md",
     "maildir": "Maildir/cur/1.eml",
+    "whatsapp": "WhatsApp Chat with Lena Vogel.txt",
+    "telegram": "result.json",
+    "apple-health": "export.xml",
+    "chrome-takeout": "BrowserHistory.json",
+    "keep": "Garden shopping.json",
+    "takeout": "takeout-20240203.zip",
 }
 
 
@@ -66,11 +72,46 @@ def _valid(name: str, folder: Path) -> bytes:
         )
         db.commit()
         db.close()
+    elif name in ("whatsapp", "telegram", "apple-health", "chrome-takeout", "keep", "takeout"):
+        return _export_sample(name, folder / f"valid-{name}-parts")
     else:
         tmp.write_text("---\ntags: [x]\n---\n# Title\nSome [[link]] text #tag\n", encoding="utf-8")
     data = tmp.read_bytes()
     tmp.unlink()
     return data
+
+
+def _export_sample(name: str, parts: Path) -> bytes:
+    """Valid samples of the exports people bring, from the connectors' own test generators."""
+    import json
+    import shutil
+    import zipfile
+
+    from tests.connectors.health_export import write_export
+    from tests.connectors.test_messengers import ANDROID_UK, telegram_export
+    from tests.connectors.test_takeout import write_takeout
+
+    parts.mkdir(parents=True)
+    try:
+        if name == "whatsapp":
+            return ("\n".join(ANDROID_UK[1]) + "\n").encode()
+        if name == "telegram":
+            return json.dumps(telegram_export(), ensure_ascii=False).encode()
+        if name == "apple-health":
+            return write_export(parts / "export.xml", days=1).read_bytes()
+        root = write_takeout(parts)
+        if name == "chrome-takeout":
+            return (root / "Chrome" / "BrowserHistory.json").read_bytes()
+        if name == "keep":
+            return (root / "Keep" / "Garden shopping.json").read_bytes()
+        archive = parts / "takeout.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            for file in sorted(root.rglob("*")):
+                if file.is_file():
+                    z.write(file, file.relative_to(root.parent).as_posix())
+        return archive.read_bytes()
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
 
 
 def _read_all(name: str, folder: Path, data: bytes) -> list[Record | ItemProblem]:
