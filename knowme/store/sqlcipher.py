@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -85,8 +85,7 @@ class SQLCipherStore(SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQL
         self._lock = threading.RLock()
         self._depth = 0
         self._matrix: VectorMatrix | None = None
-        self._speakers: tuple[str, frozenset[str]] | None = None
-        self._chunk_total: tuple[str, int] | None = None
+        self._derived: dict[str, tuple[str, Any]] = {}  # name -> (vector generation, value): see _per_generation
         conn = sqlite.connect(str(path), check_same_thread=False, isolation_level=None)
         try:
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
@@ -353,11 +352,7 @@ class SQLCipherStore(SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQL
         """Terms found in more than COMMON_TERM_SHARE of the chunks, when the index is large."""
         if len(terms) < 2:
             return set()
-        generation = self.get_meta("vector_generation") or "0"
-        with self._lock:
-            if self._chunk_total is None or self._chunk_total[0] != generation:  # counting scans the table
-                self._chunk_total = (generation, self.chunk_count())
-            total = self._chunk_total[1]
+        total: int = self._per_generation("chunk_count", self.chunk_count)  # counting scans the table
         if total < LARGE_INDEX:
             return set()
         stems = {term: _stem(term) for term in terms}
@@ -412,12 +407,21 @@ class SQLCipherStore(SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQL
         return ThreadLinks({k: tuple(v) for k, v in previous.items()}, {k: tuple(v) for k, v in following.items()})
 
     def speakers(self) -> frozenset[str]:
+        def load() -> frozenset[str]:
+            rows = self._q("SELECT DISTINCT author FROM records WHERE kind = 'chat_message' AND author IS NOT NULL")
+            return frozenset(str(a) for (a,) in rows if str(a).strip())
+
+        result: frozenset[str] = self._per_generation("speakers", load)
+        return result
+
+    def _per_generation(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, cached until the next write of records (every write bumps ``vector_generation``)."""
         generation = self.get_meta("vector_generation") or "0"
         with self._lock:
-            if self._speakers is None or self._speakers[0] != generation:
-                rows = self._q("SELECT DISTINCT author FROM records WHERE kind = 'chat_message' AND author IS NOT NULL")
-                self._speakers = (generation, frozenset(str(a) for (a,) in rows if str(a).strip()))
-            return self._speakers[1]
+            cached = self._derived.get(name)
+            if cached is None or cached[0] != generation:
+                cached = self._derived[name] = (generation, compute())
+            return cached[1]
 
     def _bump_vectors(self) -> None:
         """Tell every reader (this process or another) that the set of vectors changed."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import mailbox
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
+
+from tests.graph.life import _mail
 
 TZ = timezone(timedelta(hours=1))
 ME = "Nora Vidal <nora@home.example>"
@@ -63,21 +63,6 @@ DESCRIPTION:Bring the mat.\r
 END:VEVENT\r
 END:VCALENDAR\r
 """
-
-
-def _mail(box: mailbox.mbox, sender: str, to: str, subject: str, body: str, mid: str, when: datetime,
-          reply_to: str | None = None) -> None:  # fmt: skip
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = f"<{mid}>"
-    msg["Date"] = format_datetime(when)
-    if reply_to:
-        msg["In-Reply-To"] = f"<{reply_to}>"
-        msg["References"] = f"<{reply_to}>"
-    msg.set_content(body)
-    box.add(msg)
 
 
 def write_life(root: Path) -> Path:
