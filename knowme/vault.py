@@ -286,8 +286,28 @@ class Vault:
                 )
         pack = build_context(hits, budget, found=signal)
         if grant is None:  # the user's own standing preferences; a client under a grant does not see them
-            pack = replace(pack, preferences=tuple(self.applicable_preferences(question)))
+            prefs = self.applicable_preferences(question)
+            if remote:  # a rule touching a sensitive class ("no alcohol: recovering") stays home unless allowed
+                from knowme.privacy.sensitivity import classify
+
+                allowed = set(self.settings.privacy.remote_scopes)
+                prefs = [p for p in prefs if classify(p.statement) <= allowed]
+            pack = replace(pack, preferences=tuple(prefs))
         return pack, backend, redacting, remote
+
+    def lend_context(
+        self, question: str, *, k: int = 12, grant: Grant | None = None
+    ) -> tuple[ContextPack, ChatBackend]:
+        """The cited context (and applicable preferences) for a conversation another app sends through the
+        OpenAI-compatible proxy, and the backend to forward it to: the same egress policy and redaction as
+        :meth:`ask` for a remote backend; the disclosure is audited (to the grant's client, to a remote model)."""
+        pack, backend, _redacting, remote = self._answer_plan(question, None, k, None, grant)
+        if grant is not None:
+            self._disclose(grant.client, "chat", pack.passages, grant=grant)
+        if remote:
+            model = backend.describe()
+            self._disclose(f"model:{model}", "chat", pack.passages, grant=grant, backend=model)
+        return pack, backend
 
     def _audit_answer(
         self, result: Answer, grant: Grant | None, backend: ChatBackend, redacting: Any, remote: bool
@@ -605,13 +625,38 @@ class Vault:
         return slots
 
     # -- records ---------------------------------------------------------------------------------------------
-    def records(self, ref: str) -> list[Record]:
-        """The stored records behind a source-native reference (several for a recurring event), oldest first."""
-        return self.store.records_by_ref(ref)
+    def records(self, ref: str, *, grant: Grant | None = None) -> list[Record]:
+        """The stored records behind a source-native reference (several for a recurring event), oldest first.
 
-    def recent(self, limit: int = 20, *, kinds: Sequence[str] = (), until: DateLike | None = None) -> list[Record]:
-        """The ``limit`` newest dated records (optionally of ``kinds``, at or before ``until``), newest first."""
-        return self.store.recent_records(limit, kinds=tuple(kinds), until=parse_when(until))
+        With ``grant``, only records the grant may see (none: as if the ref did not exist), and the disclosure is
+        written to the audit log."""
+        found = self.store.records_by_ref(ref)
+        return self._granted_records("record", found, grant) if grant is not None else found
+
+    def recent(
+        self,
+        limit: int = 20,
+        *,
+        kinds: Sequence[str] = (),
+        until: DateLike | None = None,
+        grant: Grant | None = None,
+    ) -> list[Record]:
+        """The ``limit`` newest dated records (optionally of ``kinds``, at or before ``until``), newest first; with
+        ``grant``, only those of the grant's kinds and sensitive classes (audited)."""
+        if grant is None:
+            return self.store.recent_records(limit, kinds=tuple(kinds), until=parse_when(until))
+        allowed = [kind for kind in (kinds or grant.kinds) if kind in grant.kinds]
+        if not allowed:
+            return []
+        found = self.store.recent_records(4 * limit, kinds=tuple(allowed), until=parse_when(until))
+        return self._granted_records("recent", found, grant)[:limit]
+
+    def _granted_records(self, action: str, records: Sequence[Record], grant: Grant) -> list[Record]:
+        shown = [r for r in records if grant.allows(r.kind, f"{r.title}\n{r.text}")]
+        if shown:
+            refs = list(dict.fromkeys(r.ref for r in shown))
+            self._audit(grant.client, action, {"grant": grant.id, "refs": refs, "records": len(shown)})
+        return shown
 
     def remember(
         self, text: str, *, title: str = "", source: str = "remembered", meta: Mapping[str, object] | None = None

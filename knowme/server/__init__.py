@@ -5,6 +5,6 @@ runs the MCP server on stdio. Nothing here opens a vault: callers pass an open o
 """
 
 from knowme.server.app import Limits, create_app
-from knowme.server.auth import Authorizer, LocalTokenAuthorizer, Principal, issue_token
+from knowme.server.auth import Authorizer, LocalTokenAuthorizer, Principal, VaultAuthorizer, issue_token
 
-__all__ = ["Authorizer", "Limits", "LocalTokenAuthorizer", "Principal", "create_app", "issue_token"]
+__all__ = ["Authorizer", "Limits", "LocalTokenAuthorizer", "Principal", "VaultAuthorizer", "create_app", "issue_token"]

@@ -14,14 +14,17 @@ from typing import Any
 
 from knowme.errors import KnowmeError
 from knowme.models import Answer
+from knowme.privacy.grants import Grant
 from knowme.server.errors import envelope
 from knowme.server.schemas import HitOut
 from knowme.vault import DateLike, Vault
 
 
-def answer_events(vault: Vault, question: str, *, as_of: DateLike | None = None) -> Iterator[tuple[str, Any]]:
+def answer_events(
+    vault: Vault, question: str, *, as_of: DateLike | None = None, grant: Grant | None = None
+) -> Iterator[tuple[str, Any]]:
     try:
-        for event, data in vault.ask_stream(question, as_of=as_of):
+        for event, data in vault.ask_stream(question, as_of=as_of, grant=grant):
             if event == "evidence":
                 yield "evidence", [HitOut.of(h).model_dump(mode="json") for h in data]
             elif event == "delta":

@@ -1,9 +1,9 @@
 """The ASGI application: the HTTP API's routers, the error envelope, the body limits and the token check.
 
 :func:`create_app` takes an open :class:`~knowme.Vault` (the app does not close it: whoever opened it does) and
-an optional :class:`~knowme.server.auth.Authorizer` (default: the vault's local token). It wraps the vault's
-embedder in a :class:`~knowme.retrieve.batching.BatchingEmbedder`, so concurrent searches embed their queries
-together on one worker instead of fighting over the cores. The OpenAPI document is
+an optional :class:`~knowme.server.auth.Authorizer` (default: the owner's token and the vault's grants). It wraps
+the vault's embedder in a :class:`~knowme.retrieve.batching.BatchingEmbedder`, so concurrent searches embed their
+queries together on one worker instead of fighting over the cores. The OpenAPI document is
 at ``/openapi.json`` and browsable at ``/docs``. Areas are routers listed in :mod:`knowme.server.routes`.
 """
 
@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from knowme import __version__
 from knowme.retrieve.batching import BatchingEmbedder
-from knowme.server.auth import Authorizer, LocalTokenAuthorizer
+from knowme.server.auth import Authorizer, VaultAuthorizer
 from knowme.server.errors import BodyLimit, install_error_handlers
 from knowme.server.routes import ROUTERS
 from knowme.server.schemas import ErrorEnvelope
@@ -25,7 +25,9 @@ from knowme.vault import Vault
 
 DESCRIPTION = """The HTTP API of a knowme vault: search, cited answers, records by reference, uploads.
 
-Every endpoint except `/healthz` needs `Authorization: Bearer <token>` (make one with `knowme token`).
+Every endpoint except `/healthz` needs `Authorization: Bearer <token>`: the owner's token (`knowme token`) or a
+client's grant token (`knowme grant add CLIENT --scopes ...`), which reaches only search, records, ask, chat, MCP and
+status, and sees only the kinds of data its grant names.
 Every error has the same JSON shape: `{"error": {"status", "code", "message", "details"}}`.
 """
 
@@ -53,7 +55,7 @@ FEATURES = {
     "openai_proxy": True,
     "web": False,
     "graph": True,
-    "privacy": False,
+    "privacy": True,
 }
 
 
@@ -97,7 +99,7 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     app.state.vault = vault
-    app.state.authorizer = authorizer or LocalTokenAuthorizer(vault.store)
+    app.state.authorizer = authorizer or VaultAuthorizer(vault)
     app.state.features = dict(FEATURES)
     install_error_handlers(app)
     for router in ROUTERS:

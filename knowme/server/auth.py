@@ -1,14 +1,18 @@
 """Who may call the server: a bearer token checked by an :class:`Authorizer`.
 
-Until grants exist there is one local token for the vault's owner. ``knowme token`` makes a new one (the old one
-stops working at once, even in a running server) and prints it once; the vault keeps only its SHA-256 digest,
-under the meta key :data:`TOKEN_META_KEY`. Tokens are 256 random bits, so a plain digest is enough (no slow hash
-needed) and comparison is in constant time.
+Two kinds of token reach the server. The owner's token: ``knowme token`` makes a new one (the old one stops working
+at once, even in a running server) and prints it once; the vault keeps only its SHA-256 digest, under the meta key
+:data:`TOKEN_META_KEY`. A client's grant token: ``knowme grant add CLIENT --scopes ...`` (see
+:mod:`knowme.privacy.grants`) lends a slice of the vault to another assistant until a date. Tokens are 256 random
+bits, so a plain digest is enough (no slow hash needed) and comparison is in constant time.
 
 Every endpoint names the scope it needs (:data:`SCOPES`) through :func:`require`; an :class:`Authorizer` turns a
-token into a :class:`Principal` that holds scopes. The local token's principal holds them all. A grant-based
-authorizer (a client allowed some scopes until a date) replaces :class:`LocalTokenAuthorizer` without any endpoint
-changing: pass it to :func:`knowme.server.create_app`.
+token into a :class:`Principal` that holds scopes. The owner's principal holds them all. A grant's principal holds
+only the reading scopes of :data:`GRANT_SCOPES` (search, records, ask, chat, mcp, status) and carries the grant, so
+those endpoints show only the kinds and sensitive classes the grant names and write every disclosure to the audit
+log. Everything else (the graph, preferences, feedback, digest, uploads, forget, export, audit, grants) is the
+owner's alone. :class:`VaultAuthorizer` (the default) checks both kinds on every request, so a revoked or expired
+grant stops working at once; :class:`LocalTokenAuthorizer` accepts only the owner's token.
 """
 
 from __future__ import annotations
@@ -19,13 +23,18 @@ import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from knowme.errors import AccessDenied
+from knowme.privacy.grants import Grant
 from knowme.server.errors import Forbidden, Unauthorized
 from knowme.store.base import Store
+
+if TYPE_CHECKING:
+    from knowme.vault import Vault
 
 TOKEN_META_KEY = "server.token_sha256"
 TOKEN_PREFIX = "km_"
@@ -41,8 +50,16 @@ SCOPES: dict[str, str] = {
     "ingest": "upload files into the vault",
     "mcp": "use the MCP endpoint (its tools need the scopes above)",
     "graph": "read the knowledge graph: people, profiles, facts, timeline",
+    "prefs": "read and edit the user's preferences",
+    "feedback": "rate or correct what knowme showed",
+    "digest": "see the digest: birthdays, due commitments, mail awaiting a reply",
+    "forget": "forget records and what was derived from them",
+    "export": "export the whole vault",
+    "audit": "read the audit log and manage grants",
 }
 ALL_SCOPES = frozenset(SCOPES)
+#: What a client holding a grant may call; what it is shown is further limited by the grant's own scopes.
+GRANT_SCOPES = frozenset({"status", "search", "records", "ask", "chat", "mcp"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,7 @@ class Principal:
 
     client: str
     scopes: frozenset[str]
+    grant: Grant | None = None  # None: the vault's owner
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes
@@ -98,6 +116,34 @@ class LocalTokenAuthorizer(Authorizer):
         if not hmac.compare_digest(_digest(token), expected):
             raise Unauthorized("the bearer token is not valid (create a new one with `knowme token`)")
         return OWNER
+
+
+class VaultAuthorizer(LocalTokenAuthorizer):
+    """The owner's token, else a client's active grant (checked against the vault on every request)."""
+
+    def __init__(self, vault: Vault) -> None:
+        super().__init__(vault.store)
+        self.vault = vault
+
+    def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise Unauthorized(
+                "a bearer token is required: send 'Authorization: Bearer <token>' (see `knowme token` and "
+                "`knowme grant add`)"
+            )
+        expected = self.store.get_meta(TOKEN_META_KEY)
+        if expected and hmac.compare_digest(_digest(token), expected):
+            return OWNER
+        try:
+            grant = self.vault.check_grant(token)
+        except AccessDenied as exc:
+            if str(exc).startswith("unknown token"):
+                raise Unauthorized(
+                    "the bearer token is not valid: use the owner's token (create one with `knowme token`) or a "
+                    "client's grant token (`knowme grant add`)"
+                ) from None
+            raise Unauthorized(str(exc)) from None  # expired or revoked: say which
+        return Principal(client=grant.client, scopes=GRANT_SCOPES, grant=grant)
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -53,7 +53,7 @@ def security_for(host: str) -> TransportSecuritySettings:
 
 def mount_mcp(app: FastAPI, *, host: str = "127.0.0.1") -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Add the ``/mcp`` route to ``app``; return the lifespan hook that runs the MCP session manager."""
-    server = build_mcp(app.state.vault)
+    server = build_mcp(app.state.vault, lambda: app.state.authorizer)
     sub = server.streamable_http_app(streamable_http_path=PATH, host=host, transport_security=security_for(host))
     route = next(r for r in sub.routes if isinstance(r, Route) and r.path == PATH)
     guard = BearerGuard(route.app, lambda: app.state.authorizer, "mcp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,7 @@ class SQLCipherGovernance(GovernanceStore):
             ).fetchall()
             for row in rows:
                 self._conn.execute("UPDATE grants SET revoked_at = ? WHERE id = ?", (at.isoformat(), row[0]))
-        return [self._grant(row) for row in rows]
+        return [replace(self._grant(row), revoked_at=at) for row in rows]
 
     def append_audit(self, event: AuditEvent) -> None:
         with self.transaction():

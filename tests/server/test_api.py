@@ -224,7 +224,7 @@ def test_status(client: TestClient) -> None:
     status = client.get("/api/status").json()
     assert status["records"]["email"] == 2 and status["chunks"] > 0 and status["vault_bytes"] > 0
     assert status["backend"].startswith("extractive") and status["features"]["graph"] is True
-    assert status["features"]["privacy"] is False
+    assert status["features"]["privacy"] is True
 
 
 def test_openapi_documents_auth_and_errors(client: TestClient) -> None:

@@ -23,6 +23,7 @@ from tests.conftest import PASSPHRASE
 from tests.server.conftest import auth
 
 ROOT = Path(__file__).resolve().parents[2]
+CLIMBING = "I love climbing on weekends"
 TOOLS = {
     "search_memory",
     "ask",
@@ -58,8 +59,10 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
     again = structured(await session.call_tool("search_memory", {"query": "passport expires"}))
     preview = structured(await session.call_tool("forget", {"ref": "mail:porto-7@example.org"}))
     confirmed = structured(await session.call_tool("forget", {"ref": "mail:porto-7@example.org", "confirm": True}))
-    resources = {str(r.uri) for r in (await session.list_resources()).resources}
+    gone = structured(await session.call_tool("search_memory", {"query": "Rua das Flores", "k": 3}))
+    resources = {r.uri_template for r in (await session.list_resource_templates()).resource_templates}
     timeline = await session.read_resource("knowme://timeline/recent")
+    two = await session.read_resource("knowme://timeline/recent?limit=2")
     return {
         "tools": tools,
         "found": found,
@@ -74,8 +77,10 @@ async def exercise(session: ClientSession) -> dict[str, Any]:
         "again": again,
         "preview": preview,
         "confirmed": confirmed,
+        "gone": gone,
         "resources": resources,
         "timeline": json.loads(timeline.contents[0].text),  # type: ignore[union-attr]
+        "two": json.loads(two.contents[0].text),  # type: ignore[union-attr]
     }
 
 
@@ -93,14 +98,17 @@ def check(seen: dict[str, Any]) -> None:
     assert seen["stranger"]["mentions"][0]["ref"] == "mail:porto-7@example.org"
     assert [f["value"] for f in seen["facts"]["facts"]] == ["1990-06-21"]
     assert seen["timeline_tool"] == {"found": False, "message": seen["timeline_tool"]["message"], "entries": []}
-    assert seen["prefs"]["available"] is False
+    assert [p["statement"] for p in seen["prefs"]["preferences"]] == [CLIMBING]
     assert seen["stored"]["ref"].startswith("note:remembered/")
     assert seen["again"]["hits"][0]["ref"] == seen["stored"]["ref"]
     assert seen["preview"]["forgotten"] is False and "confirm=true" in seen["preview"]["message"]
-    assert seen["preview"]["preview"][0]["ref"] == "mail:porto-7@example.org"
-    assert seen["confirmed"]["forgotten"] is False and "not available" in seen["confirmed"]["message"]
-    assert "knowme://timeline/recent" in seen["resources"]
+    assert [r["ref"] for r in seen["preview"]["preview"]["records"]] == ["mail:porto-7@example.org"]
+    assert seen["preview"]["preview"]["dry_run"] is True
+    assert seen["confirmed"]["forgotten"] is True and seen["confirmed"]["preview"]["dry_run"] is False
+    assert "mail:porto-7@example.org" not in {h["ref"] for h in seen["gone"]["hits"]}
+    assert seen["resources"] == {"knowme://timeline/recent{?limit}", "knowme://people/{name}"}
     assert seen["timeline"] and seen["timeline"][0]["ref"] == seen["stored"]["ref"]  # the newest first
+    assert len(seen["timeline"]) > 2 and seen["two"] == seen["timeline"][:2]
 
 
 def run(fn: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
@@ -111,6 +119,8 @@ def test_stdio(tmp_path: Path) -> None:
     from tests.server.conftest import make_vault
 
     vault = make_vault(tmp_path)
+    vault.prefer(CLIMBING)
+    vault.prefer("Never book meetings before 10:00")
     home = vault.home
     vault.close()
     env = {**os.environ, "KNOWME_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(ROOT), "CI": "true"}
@@ -127,6 +137,8 @@ def test_stdio(tmp_path: Path) -> None:
 
 
 def test_streamable_http(server_vault: knowme.Vault, token: str, serve_on_socket: object) -> None:
+    server_vault.prefer(CLIMBING)
+    server_vault.prefer("Never book meetings before 10:00")
     running = serve_on_socket(build_app(server_vault))  # type: ignore[operator]
     url = f"{running.url}/mcp"
     refused = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
@@ -141,3 +153,39 @@ def test_streamable_http(server_vault: knowme.Vault, token: str, serve_on_socket
             return await exercise(s)
 
     check(run(session))
+
+
+def test_a_grant_over_mcp_sees_only_its_scopes(server_vault: knowme.Vault, serve_on_socket: object) -> None:
+    """A client holding a notes-only grant: search and the timeline show notes only, the graph, preferences and
+    forget refuse it, and what it was shown is in the audit log under its name."""
+    note = server_vault.remember("The spare key is under the blue flowerpot.", title="Spare key")
+    _, grant_token = server_vault.grant("notes-app", "notes", expires="1d")
+    running = serve_on_socket(build_app(server_vault))  # type: ignore[operator]
+
+    async def session() -> dict[str, Any]:
+        async with (
+            httpx2.AsyncClient(headers=auth(grant_token), timeout=60) as http,
+            streamable_http_client(f"{running.url}/mcp", http_client=http) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            key = structured(await s.call_tool("search_memory", {"query": "spare key flowerpot", "k": 5}))
+            flat = structured(await s.call_tool("search_memory", {"query": "Lena flat rent Porto", "k": 10}))
+            profile = await s.call_tool("get_person_profile", {"name": "Lena Fischer"})
+            prefs = await s.call_tool("get_preferences", {"topic": ""})
+            forget = await s.call_tool("forget", {"ref": note.ref, "confirm": True})
+            timeline = await s.read_resource("knowme://timeline/recent?limit=50")
+            return {
+                "key": key, "flat": flat, "profile": profile, "prefs": prefs, "forget": forget,
+                "timeline": json.loads(timeline.contents[0].text),  # type: ignore[union-attr]
+            }  # fmt: skip
+
+    seen = run(session)
+    assert seen["key"]["hits"][0]["ref"] == note.ref
+    assert {h["kind"] for h in seen["key"]["hits"] + seen["flat"]["hits"]} <= {"note"}
+    for refused in ("profile", "prefs", "forget"):
+        assert seen[refused].is_error and "may not" in seen[refused].content[0].text
+    assert server_vault.records(note.ref), "the refused forget changed nothing"
+    assert seen["timeline"] and {r["kind"] for r in seen["timeline"]} == {"note"}
+    shown = [e for e in server_vault.audit(actor="notes-app") if e.action == "search"]
+    assert shown and note.ref in shown[0].detail["refs"]

@@ -12,6 +12,7 @@ import openai
 import pytest
 
 import knowme
+from knowme.config import PrivacySettings
 from knowme.server.auth import issue_token
 from knowme.server.full import build_app
 from tests.llm.conftest import FakeOpenAI, _make_handler
@@ -38,7 +39,8 @@ def proxy(
     upstream: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory, serve_on_socket: object
 ) -> Iterator[tuple[openai.OpenAI, knowme.Vault]]:
     root: Path = tmp_path_factory.mktemp("proxy")
-    vault = make_vault(root, llm=f'backend = "openai"\nbase_url = "{upstream.base("ok")}"\nmodel = "upstream-model"')
+    llm = f'backend = "openai"\nbase_url = "{upstream.base("ok")}"\nmodel = "upstream-model"'
+    vault = make_vault(root, llm=llm + OPEN_POLICY)
     token = issue_token(vault.store)
     running = serve_on_socket(build_app(vault))  # type: ignore[operator]
     client = openai.OpenAI(base_url=f"{running.url}/v1", api_key=token, max_retries=0)
@@ -50,6 +52,11 @@ def proxy(
 
 
 QUESTION = "How much is the rent of the flat on Rua das Flores?"
+#: This vault lets the upstream model see money passages unredacted; the egress test puts the default policy back.
+OPEN_POLICY = (
+    "\n[privacy]\nredact = false\n"
+    'remote_scopes = ["mail", "calendar", "contacts", "notes", "chats", "browsing", "documents", "money"]'
+)
 
 
 def context_of(upstream: FakeOpenAI) -> str:
@@ -111,3 +118,41 @@ def test_bad_requests_are_envelopes(proxy: tuple[openai.OpenAI, knowme.Vault]) -
         client.chat.completions.create(model="knowme", messages=[])
     with pytest.raises(openai.UnprocessableEntityError, match="body.n"):
         client.chat.completions.create(model="knowme", messages=[{"role": "user", "content": "hi"}], n=2)
+
+
+def test_preferences_ride_along_and_the_egress_policy_applies(
+    proxy: tuple[openai.OpenAI, knowme.Vault], upstream: FakeOpenAI
+) -> None:
+    client, vault = proxy
+    vault.prefer("Never book meetings before 10:00")
+    client.chat.completions.create(model="knowme", messages=[{"role": "user", "content": "When should we meet?"}])
+    assert "[P1] Never book meetings before 10:00" in context_of(upstream)
+
+    opened = vault.settings.privacy
+    vault.settings.privacy = PrivacySettings()  # the default: no money passages, identifiers redacted
+    try:
+        reply = client.chat.completions.create(model="knowme", messages=[{"role": "user", "content": QUESTION}])
+    finally:
+        vault.settings.privacy = opened
+    context = context_of(upstream)
+    assert "950 euros" not in context and "@example.org" not in context
+    assert reply.model_extra and "mail:porto-7@example.org" not in reply.model_extra["knowme"]["refs"]
+    told = [e for e in vault.audit() if e.action == "chat" and e.actor.startswith("model:")]
+    assert told and told[-1].detail["refs"] == reply.model_extra["knowme"]["refs"]
+
+
+def test_a_grant_sees_only_its_scopes_through_the_proxy(
+    proxy: tuple[openai.OpenAI, knowme.Vault], upstream: FakeOpenAI
+) -> None:
+    client, vault = proxy
+    _, token = vault.grant("notes-app", "notes", expires="1h")
+    lent = openai.OpenAI(base_url=str(client.base_url), api_key=token, max_retries=0)
+    try:
+        reply = lent.chat.completions.create(model="knowme", messages=[{"role": "user", "content": QUESTION}])
+    finally:
+        lent.close()
+    refs = reply.model_extra["knowme"]["refs"] if reply.model_extra else []
+    assert refs and all(r.startswith("note:") for r in refs)
+    context = context_of(upstream)
+    assert "950 euros" not in context and "[P1]" not in context
+    assert [e.detail["refs"] for e in vault.audit(actor="notes-app") if e.action == "chat"] == [refs]

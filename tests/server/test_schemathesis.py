@@ -33,6 +33,7 @@ def test_api_conforms_to_its_spec(server_vault: knowme.Vault, token: str) -> Non
         conforms()
         checked.append(operation.label)
     assert {"GET /api/search", "POST /api/ask", "POST /api/ingest", "GET /api/records"} <= set(checked)
+    assert {"POST /api/forget", "POST /api/feedback", "GET /api/digest", "POST /api/grants"} <= set(checked)
 
 
 def test_unauthenticated_requests_conform_too(server_vault: knowme.Vault) -> None:

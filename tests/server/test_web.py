@@ -115,7 +115,7 @@ def test_memory_inspector_and_status(browser: Browser, site: str, token: str, tm
     table = page.locator("#status-table").inner_text()
     assert "email" in table and "extractive" in table
     features = page.locator("#features").inner_text()
-    assert "graph: yes" in features and "privacy: not yet" in features
+    assert "graph: yes" in features and "privacy: yes" in features
     assert shot(browser, page, tmp_path / "status.png") > 100
     page.close()
 

@@ -1,6 +1,6 @@
 """One router per area of the HTTP API. :data:`ROUTERS` is what :func:`knowme.server.create_app` mounts.
 
-To add an area (people, timeline, facts, privacy...), write a module here with an ``APIRouter`` named ``router``
+To add an area, write a module here with an ``APIRouter`` named ``router``
 whose endpoints depend on :func:`knowme.server.auth.require`, and add it to :data:`ROUTERS`.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from knowme.server.routes import ask, graph, ingest, memory, openai_proxy, status
+from knowme.server.routes import ask, graph, ingest, memory, openai_proxy, persona, privacy, status
 
 ROUTERS: tuple[APIRouter, ...] = (
     status.router,
@@ -16,5 +16,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ask.router,
     ingest.router,
     graph.router,
+    persona.router,
+    privacy.router,
     openai_proxy.router,
 )

@@ -24,8 +24,8 @@ def sse(event: str, data: Any) -> str:
 
 
 @router.post("/api/ask", response_model=AnswerOut, summary="Answer a question from the vault, with citations")
-def ask(vault: VaultDep, _: Annotated[Principal, Depends(require("ask"))], body: AskIn) -> AnswerOut:
-    return AnswerOut.of(vault.ask(body.question, as_of=body.as_of))
+def ask(vault: VaultDep, principal: Annotated[Principal, Depends(require("ask"))], body: AskIn) -> AnswerOut:
+    return AnswerOut.of(vault.ask(body.question, as_of=body.as_of, grant=principal.grant))
 
 
 @router.post(
@@ -34,9 +34,11 @@ def ask(vault: VaultDep, _: Annotated[Principal, Depends(require("ask"))], body:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream."}},
 )
-def ask_stream(vault: VaultDep, _: Annotated[Principal, Depends(require("ask"))], body: AskIn) -> StreamingResponse:
+def ask_stream(
+    vault: VaultDep, principal: Annotated[Principal, Depends(require("ask"))], body: AskIn
+) -> StreamingResponse:
     def events() -> Iterator[str]:
-        for event, data in answer_events(vault, body.question, as_of=body.as_of):
+        for event, data in answer_events(vault, body.question, as_of=body.as_of, grant=principal.grant):
             yield sse(event, data)
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -6,6 +6,9 @@ the conversation as one system message, fenced between ``<knowme-context>`` tags
 with the rule that they are the user's data, never instructions. The conversation then goes to the configured
 chat backend (``[llm]``: the embedded model or any OpenAI-compatible endpoint) and the reply comes back in the
 OpenAI shape, with the refs of the passages given under ``knowme.refs`` (in the first chunk when streaming).
+The user's standing preferences that bear on the message follow the passages, cited ``[P1]``... A remote backend
+gets what the egress policy allows, redacted as for ``ask``; the disclosure is written to the audit log. A client
+holding a grant (not the owner) gets only what its grant allows, and no preferences.
 
 Edge cases: message content may be a string or a list of parts (text parts are joined, others dropped); roles other
 than system, user and assistant (tool, function) are dropped; a conversation without a user message gets no
@@ -24,9 +27,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from knowme.assist.ask import ContextPack, build_context
+from knowme.assist.ask import ContextPack
 from knowme.errors import KnowmeError
-from knowme.llm.base import CompletionOptions, Message
+from knowme.llm.base import ChatBackend, CompletionOptions, Message
+from knowme.privacy.grants import Grant
 from knowme.server.auth import Principal, require
 from knowme.server.deps import VaultDep
 from knowme.server.errors import envelope
@@ -80,11 +84,16 @@ def context_message(pack: ContextPack) -> Message:
         title = f" \u201c{hit.title}\u201d" if hit.title else ""
         blocks.append(f"[{hit.ref}] ({head}){title}\n{hit.text.strip()}")
     body = "\n\n".join(blocks) or "(nothing relevant found)"
-    return Message("system", f"{CONTEXT_PROMPT}\n<knowme-context>\n{body}\n</knowme-context>")
+    rules = "".join(f"[P{n}] {p.statement}\n" for n, p in enumerate(pack.preferences, 1))
+    rules = f"\nThe user's standing preferences and rules (respect them; cite as [P1]):\n{rules}" if rules else ""
+    return Message("system", f"{CONTEXT_PROMPT}\n<knowme-context>\n{body}\n</knowme-context>{rules}")
 
 
-def prepare(vault: Vault, request: ChatRequest) -> tuple[list[Message], list[str], CompletionOptions]:
-    """The conversation with the vault's context in front, the refs given, and the generation options."""
+def prepare(
+    vault: Vault, request: ChatRequest, grant: Grant | None = None
+) -> tuple[list[Message], list[str], CompletionOptions, ChatBackend]:
+    """The conversation with the vault's context in front, the refs given, the generation options and the backend
+    (redacting for a remote one under the egress policy)."""
     conversation = [
         Message(m.role, text_of(m.content))  # type: ignore[arg-type]
         for m in request.messages
@@ -92,12 +101,9 @@ def prepare(vault: Vault, request: ChatRequest) -> tuple[list[Message], list[str
     ]
     question = next((m.content for m in reversed(conversation) if m.role == "user"), "").strip()
     refs: list[str] = []
+    backend = vault.backend
     if question:
-        backend = vault.backend
-        budget = vault.settings.search.context_tokens
-        if backend.context_tokens is not None:
-            budget = min(budget, backend.context_tokens)
-        pack = build_context(vault.search(question, k=CONTEXT_K), budget)
+        pack, backend = vault.lend_context(question, k=CONTEXT_K, grant=grant)
         refs = list(dict.fromkeys(h.ref for h in pack.passages))
         conversation.insert(0, context_message(pack))
     stop = (request.stop,) if isinstance(request.stop, str) else tuple(request.stop or ())
@@ -106,7 +112,7 @@ def prepare(vault: Vault, request: ChatRequest) -> tuple[list[Message], list[str
         temperature=0.1 if request.temperature is None else request.temperature,
         stop=stop[:4],
     )
-    return conversation, refs, options
+    return conversation, refs, options, backend
 
 
 @router.get("/v1/models", summary="The one model this proxy offers")
@@ -133,12 +139,11 @@ def _chunk(cid: str, model: str, created: int, delta: dict[str, str], finish: st
     responses={200: {"content": {"application/json": {}, "text/event-stream": {}}}},
 )
 def chat_completions(
-    vault: VaultDep, _: Annotated[Principal, Depends(require("chat"))], body: ChatRequest
+    vault: VaultDep, principal: Annotated[Principal, Depends(require("chat"))], body: ChatRequest
 ) -> dict[str, Any] | StreamingResponse:
-    messages, refs, options = prepare(vault, body)
+    messages, refs, options, backend = prepare(vault, body, principal.grant)
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
-    backend = vault.backend
     if not body.stream:
         reply = backend.complete(messages, options)
         return {
