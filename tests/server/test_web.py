@@ -1,7 +1,7 @@
 """The web page end to end in headless Chromium (Debian's, never a downloaded browser), against the real server on
 a socket: the token from the link, a streamed answer whose citation opens the original record, the memory
-inspector, people with the neighbourhood picture, the timeline, the status page, the planned views; screenshots
-that must not be blank."""
+inspector with rating and forgetting, people with the neighbourhood picture, the timeline, preferences, the digest,
+the audit log with grants, the status page; screenshots that must not be blank."""
 
 from __future__ import annotations
 
@@ -120,21 +120,98 @@ def test_memory_inspector_and_status(browser: Browser, site: str, token: str, tm
     page.close()
 
 
-def test_planned_views_and_login(browser: Browser, site: str, token: str) -> None:
+def test_login_with_a_wrong_token_then_the_right_one(browser: Browser, site: str, token: str) -> None:
     page = browser.new_page()
-    page.goto(f"{site}/preferences")  # a page that calls no API until the token is used
+    page.goto(f"{site}/preferences")  # no token yet: the page asks for one and calls no API
     assert page.locator("#login").is_visible() and not page.locator("#main").is_visible()
     page.fill("#token-input", "km_wrong")
-    page.click("#token-form button")
-    page.goto(f"{site}/status")
-    page.locator("#login").wait_for(state="visible")
-    assert "not accepted" in page.locator("#token-form .hint").inner_text()
+    page.click("#token-form button")  # the page reloads, its first API call is refused
+    page.locator("#token-form .hint", has_text="not accepted").wait_for()
+    assert page.locator("#login").is_visible() and not page.locator("#main").is_visible()
+    page.goto(f"{site}/status#token={token}")
+    page.locator("#status-table[data-state=done]").wait_for()
+    page.goto(f"{site}/preferences")  # the token is kept for the tab
+    page.locator("#prefs[data-state=done]").wait_for()
+    assert page.locator("nav a.planned").count() == 0
+    for label in ("Preferences", "Digest", "Audit", "People", "Timeline"):
+        assert page.locator("nav a", has_text=label).count() == 1
+    page.close()
+
+
+def test_preferences_editor(browser: Browser, site: str, token: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
     page.goto(f"{site}/preferences#token={token}")
-    assert "Not in this version" in page.locator("[data-planned=preferences]").inner_text()
-    for label in ("Preferences", "Digest", "Audit"):
-        assert page.locator("nav a.planned", has_text=label).count() == 1
-    for label in ("People", "Timeline"):
-        assert page.locator("nav a.planned", has_text=label).count() == 0
+    page.locator("#prefs[data-state=done]").wait_for()
+    page.fill("#statement", "Never book meetings before 10:00")
+    page.click("#prefer-form button")
+    item = page.locator("#prefs li", has_text="Never book meetings before 10:00")
+    item.wait_for()
+    assert "scheduling" in item.inner_text() and "stated" in item.inner_text()
+    page.fill("#statement", "red meat")
+    page.check("#avoid")
+    page.click("#prefer-form button")
+    avoid = page.locator("#prefs li", has_text="red meat")
+    avoid.wait_for()
+    assert "avoid" in avoid.inner_text()
+    assert shot(browser, page, tmp_path / "preferences.png") > 100
+    avoid.locator("button.remove").click()
+    avoid.wait_for(state="detached")
+    item.locator("button.toggle").click()  # hide: gone from the list unless hidden ones are shown
+    item.wait_for(state="detached")
+    page.check("#show-hidden")
+    page.locator("#prefs li.hidden-pref", has_text="Never book meetings").wait_for()
+    page.close()
+
+
+def test_digest(browser: Browser, site: str, token: str, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(f"{site}/digest#token={token}")
+    page.locator("#digest[data-state=done]").wait_for()
+    page.fill("#digest-as-of", "2024-09-10")
+    page.fill("#digest-days", "14")
+    page.evaluate("document.querySelector('#digest').dataset.state = ''")
+    page.click("#digest-form button")
+    page.locator("#digest[data-state=done]").wait_for()
+    birthday = page.locator("#digest li[data-kind=birthday]", has_text="Rosa")
+    assert birthday.count() == 1 and "2024-09-17" in birthday.inner_text()
+    birthday.locator("a.ref").first.click()  # its source opens
+    page.locator("#record[open]").wait_for()
+    assert page.locator("#record-ref").inner_text()
+    assert shot(browser, page, tmp_path / "digest.png") > 100
+    page.close()
+
+
+def test_rate_and_forget_a_record_then_see_the_audit(
+    browser: Browser, site: str, token: str, server_vault: knowme.Vault, tmp_path: Path
+) -> None:
+    note = server_vault.remember("The storage unit code is 2468.", title="Storage unit")
+    _, lent = server_vault.grant("web-test-app", "notes", expires="1d")
+    server_vault.search("storage unit code", grant=server_vault.check_grant(lent))
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(f"{site}/memory#token={token}")
+    page.fill("#query", "storage unit code")
+    page.click("#search-form button")
+    page.locator("#results[data-state=done]").wait_for()
+    page.locator(f"#results a.ref[data-ref='{note.ref}']").click()
+    page.locator("#record[open]").wait_for()
+    page.click("#rate-up")
+    page.locator("#record-status", has_text="more like this").wait_for()
+    rated = [f for f in server_vault.store.persona().feedback() if f.target_id == note.ref]
+    assert rated and rated[-1].rating == 1 and rated[-1].detail.get("query") == "storage unit code"
+    page.click("#forget-preview")
+    page.locator("#forget-box[data-state=preview]").wait_for()
+    assert "1 record(s)" in page.locator("#forget-summary").inner_text()
+    assert server_vault.records(note.ref), "the preview changed nothing"
+    page.click("#forget-confirm")
+    page.locator("#forget-box[data-state=done]").wait_for()
+    assert not server_vault.records(note.ref)
+    page.goto(f"{site}/audit")
+    page.locator("#audit[data-state=done]").wait_for()
+    assert page.locator("#grants tr[data-client=web-test-app][data-status=active]").count() == 1
+    assert page.locator("#audit tr[data-actor=web-test-app]", has_text="search").count() >= 1
+    assert shot(browser, page, tmp_path / "audit.png") > 100
+    page.locator("#grants tr[data-client=web-test-app] button").click()
+    page.locator("#grants tr[data-client=web-test-app][data-status=revoked]").wait_for()
     page.close()
 
 

@@ -1,13 +1,17 @@
 """The web page: server-rendered Jinja2 templates and one small vanilla script, no build step.
 
 Pages (``/`` chat, ``/memory`` inspector, ``/people`` with a picture of each person's neighbourhood in the
-knowledge graph, ``/timeline``, ``/status``) are shells that hold no personal data; the script fetches
+knowledge graph, ``/timeline``, ``/preferences`` editor, ``/digest``, ``/audit`` with grants, ``/status``) are shells
+that hold no personal data; the script fetches
 everything from the API with the bearer token, which it keeps in the tab's ``sessionStorage``. ``knowme serve``
 prints a link with the token in the URL fragment (``/#token=...``: fragments never reach the server or its logs);
 the script stores it and removes it from the address bar. Without a token the page asks for one.
 
-Views for areas this version does not have yet (preferences, digest, audit) are listed in
-:data:`PLANNED` and rendered as clearly marked placeholders, so adding one is a template and a line here.
+A record opened anywhere (a citation, a search hit, a fact's source) can be rated (feedback for the re-ranker,
+with the search it came from) or forgotten after a preview of what would go.
+
+Views for areas a version does not have yet are listed in :data:`PLANNED` and rendered as clearly marked
+placeholders, so adding one is a template and a line here.
 """
 
 from __future__ import annotations
@@ -29,14 +33,13 @@ PAGES = (
     ("/memory", "Memory", "memory.html"),
     ("/people", "People", "people.html"),
     ("/timeline", "Timeline", "timeline.html"),
+    ("/preferences", "Preferences", "preferences.html"),
+    ("/digest", "Digest", "digest.html"),
+    ("/audit", "Audit", "audit.html"),
     ("/status", "Status", "status.html"),
 )
-#: (path, label, what it will show) of the views that come with learned preferences and the privacy features.
-PLANNED = (
-    ("/preferences", "Preferences", "the preferences knowme has learned, to edit or remove"),
-    ("/digest", "Digest", "a summary of what is new and what needs you"),
-    ("/audit", "Audit", "every disclosure of your data: to which client, when, what"),
-)
+#: (path, label, what it will show) of views announced but not built yet (none in this version).
+PLANNED: tuple[tuple[str, str, str], ...] = ()
 
 
 def mount_web(app: FastAPI) -> None:

@@ -1,4 +1,5 @@
-// knowme web page: the token, API calls, and the views (chat, memory, people, timeline, status). No build step.
+// knowme web page: the token, API calls, and the views (chat, memory, people, timeline, preferences, digest, audit,
+// status). No build step. Every text from the vault is set as text, never as HTML.
 "use strict";
 
 const TOKEN_KEY = "knowme-token";
@@ -56,8 +57,52 @@ function refLink(ref, label) {
   return link;
 }
 
+let lastQuery = "";  // the search a record was opened from: a rating on it trains the re-ranker with its rank
+
+function jsonPost(path, body, method = "POST") {
+  return api(path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
+async function rate(rating) {
+  const ref = $("#record").dataset.ref;
+  const body = { ref, rating };
+  if (lastQuery) { body.query = lastQuery; }
+  try {
+    await jsonPost("/api/feedback", body);
+    $("#record-status").textContent = rating > 0 ? "Thanks: more like this." : "Thanks: less like this.";
+  } catch (error) { $("#record-status").textContent = error.message; }
+}
+
+async function forgetPreview() {
+  const ref = $("#record").dataset.ref;
+  try {
+    const preview = await (await jsonPost("/api/forget", { ref: [ref] })).json();
+    const derived = Object.entries(preview.counts).filter(([k, n]) => n && k !== "records")
+      .map(([k, n]) => `${n} ${k.replace(/_/g, " ")}`);
+    $("#forget-summary").textContent = `This forgets ${preview.records.length} record(s)` +
+      (derived.length ? ` and what was derived from them: ${derived.join(", ")}` : "") + ". It cannot be undone.";
+    $("#forget-box").hidden = false;
+    $("#forget-box").dataset.state = "preview";
+  } catch (error) { $("#record-status").textContent = error.message; }
+}
+
+async function forgetConfirm() {
+  const ref = $("#record").dataset.ref;
+  try {
+    const done = await (await jsonPost("/api/forget", { ref: [ref], confirm: true })).json();
+    $("#forget-summary").textContent = `Forgotten: ${done.records.length} record(s).`;
+    $("#forget-confirm").hidden = true;
+    $("#forget-box").dataset.state = "done";
+    document.querySelectorAll(`a.ref[data-ref="${CSS.escape(ref)}"]`).forEach((a) => a.closest("li")?.remove());
+  } catch (error) { $("#record-status").textContent = error.message; }
+}
+
 async function openRecord(ref) {
   const dialog = $("#record");
+  dialog.dataset.ref = ref;
+  $("#record-status").textContent = "";
+  $("#forget-box").hidden = true;
+  $("#forget-confirm").hidden = false;
   try {
     const body = await (await api(`/api/records?ref=${encodeURIComponent(ref)}`)).json();
     const record = body.records[0];
@@ -145,7 +190,8 @@ function recordItem(item) {
 
 async function search(event) {
   event.preventDefault();
-  const params = new URLSearchParams({ q: $("#query").value, k: "20" });
+  lastQuery = $("#query").value;
+  const params = new URLSearchParams({ q: lastQuery, k: "20" });
   if ($("#kind").value) { params.append("kind", $("#kind").value); }
   const results = $("#results");
   results.replaceChildren();
@@ -255,6 +301,94 @@ async function loadTimeline(event) {
   list.dataset.state = "done";
 }
 
+// -- preferences -----------------------------------------------------------------------------------------------------
+
+async function loadPrefs() {
+  const hidden = $("#show-hidden").checked;
+  const body = await (await api(`/api/preferences?include_hidden=${hidden}`)).json();
+  const list = $("#prefs");
+  list.replaceChildren();
+  if (!body.preferences.length) { list.append(el("li", { class: "meta" }, "No preferences yet.")); }
+  for (const p of body.preferences) {
+    const item = el("li", { class: p.active ? "" : "hidden-pref", dataset: { id: p.id } },
+      el("span", { class: "tag" }, p.scope), el("span", { class: "statement" }, p.statement),
+      el("span", { class: "meta" }, ` · ${p.polarity} · ${p.origin} · strength ${p.strength}${p.active ? "" : " · hidden"} `));
+    p.refs.forEach((ref) => item.append(refLink(ref, "source"), " "));
+    const toggle = el("button", { type: "button", class: "quiet toggle" }, p.active ? "Hide" : "Show");
+    toggle.addEventListener("click", async () => {
+      await jsonPost(`/api/preferences/${encodeURIComponent(p.id)}`, { active: !p.active }, "PATCH");
+      await loadPrefs();
+    });
+    const remove = el("button", { type: "button", class: "danger remove" }, "Remove");
+    remove.addEventListener("click", async () => {
+      await api(`/api/preferences/${encodeURIComponent(p.id)}`, { method: "DELETE" });
+      await loadPrefs();
+    });
+    item.append(" ", toggle, " ", remove);
+    list.append(item);
+  }
+  list.dataset.state = "done";
+}
+
+async function addPref(event) {
+  event.preventDefault();
+  const statement = $("#statement").value.trim();
+  if (!statement) { return; }
+  $("#prefs").dataset.state = "";
+  await jsonPost("/api/preferences", { statement, avoid: $("#avoid").checked });
+  $("#statement").value = "";
+  await loadPrefs();
+}
+
+// -- digest ----------------------------------------------------------------------------------------------------------
+
+async function loadDigest(event) {
+  if (event) { event.preventDefault(); }
+  const params = new URLSearchParams({ days: $("#digest-days").value || "7" });
+  if ($("#digest-as-of").value) { params.append("as_of", $("#digest-as-of").value); }
+  const list = $("#digest");
+  list.replaceChildren();
+  try {
+    const body = await (await api(`/api/digest?${params}`)).json();
+    if (!body.items.length) { list.append(el("li", { class: "meta" }, "Nothing needs you in these days.")); }
+    for (const item of body.items) {
+      const row = el("li", { dataset: { kind: item.kind } }, el("time", {}, item.date), " ",
+        el("span", { class: "tag" }, item.kind.replace(/_/g, " ")), el("span", { class: item.overdue ? "overdue" : "" }, item.title), " ");
+      if (item.detail) { row.append(el("span", { class: "meta" }, ` ${item.detail} `)); }
+      item.refs.forEach((ref) => row.append(refLink(ref, "source"), " "));
+      list.append(row);
+    }
+  } catch (error) { list.append(el("li", { class: "error" }, error.message)); }
+  list.dataset.state = "done";
+}
+
+// -- audit -----------------------------------------------------------------------------------------------------------
+
+async function loadAudit() {
+  const [grants, audit] = await Promise.all([(await api("/api/grants")).json(), (await api("/api/audit?limit=200")).json()]);
+  $("#grants tbody").replaceChildren(...grants.grants.map((g) => {
+    const cells = [g.client, g.scopes.join(", "), g.expires_at ? g.expires_at.slice(0, 10) : "never", g.status]
+      .map((v) => el("td", {}, v));
+    const action = el("td", {});
+    if (g.status === "active") {
+      const revoke = el("button", { type: "button", class: "danger" }, "Revoke");
+      revoke.addEventListener("click", async () => {
+        await api(`/api/grants/${encodeURIComponent(g.id)}`, { method: "DELETE" });
+        await loadAudit();
+      });
+      action.append(revoke);
+    }
+    return el("tr", { dataset: { client: g.client, status: g.status } }, ...cells, action);
+  }));
+  $("#audit tbody").replaceChildren(...audit.events.slice().reverse().map((e) => {
+    const refs = el("td", {});
+    (e.detail.refs || []).slice(0, 5).forEach((ref) => refs.append(refLink(ref), " "));
+    if ((e.detail.refs || []).length > 5) { refs.append(`+${e.detail.refs.length - 5} more`); }
+    return el("tr", { dataset: { actor: e.actor } }, el("td", {}, when(e.at)), el("td", {}, e.actor), el("td", {}, e.action), refs);
+  }));
+  $("#audit").dataset.state = "done";
+}
+
 // -- status ----------------------------------------------------------------------------------------------------------
 
 async function loadStatus() {
@@ -287,6 +421,17 @@ function start() {
   if ($("#status-table")) { loadStatus().catch(() => {}); }
   if ($("#people")) { loadPeople().catch(() => {}); }
   if ($("#timeline-form")) { $("#timeline-form").addEventListener("submit", loadTimeline); loadTimeline().catch(() => {}); }
+  if ($("#prefer-form")) {
+    $("#prefer-form").addEventListener("submit", addPref);
+    $("#show-hidden").addEventListener("change", () => loadPrefs().catch(() => {}));
+    loadPrefs().catch(() => {});
+  }
+  if ($("#digest-form")) { $("#digest-form").addEventListener("submit", loadDigest); loadDigest().catch(() => {}); }
+  if ($("#audit")) { loadAudit().catch(() => {}); }
+  $("#rate-up").addEventListener("click", () => rate(1));
+  $("#rate-down").addEventListener("click", () => rate(-1));
+  $("#forget-preview").addEventListener("click", forgetPreview);
+  $("#forget-confirm").addEventListener("click", forgetConfirm);
 }
 
 document.addEventListener("DOMContentLoaded", start);
