@@ -11,7 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from knowme.errors import ConfigError
 
@@ -74,6 +74,32 @@ class GraphSettings(BaseModel):
     enabled: bool = Field(default=True, description="build the knowledge graph while ingesting")
 
 
+class BankSettings(BaseModel):
+    """How bank statements are read and what counts as a large purchase (see docs/connectors.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="CSV header names: date, amount (or debit and credit), payee, description, currency, type, id",
+    )
+    date_format: str | None = Field(default=None, description="strptime format of CSV dates, e.g. %d.%m.%Y")
+    decimal: str | None = Field(default=None, description='"." or ","; guessed from each amount when unset')
+    delimiter: str | None = Field(default=None, description="CSV delimiter; sniffed when unset")
+    currency: str = Field(default="", description="currency of CSV amounts when the file has no currency column")
+    account: str | None = Field(default=None, description="account name in CSV refs (default: the file's name)")
+    large_purchase: float = Field(default=500.0, ge=0, description="payments of at least this much are facts")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        known = {"date", "amount", "debit", "credit", "payee", "description", "currency", "type", "id"}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown bank column(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return value
+
+
 class PrivacySettings(BaseModel):
     """The egress policy: what a model backend outside knowme (an OpenAI-compatible endpoint) may see."""
 
@@ -97,6 +123,7 @@ class Settings(BaseModel):
     user: UserSettings = UserSettings()
     graph: GraphSettings = GraphSettings()
     privacy: PrivacySettings = PrivacySettings()
+    bank: BankSettings = BankSettings()
 
 
 def load_settings(home: Path) -> Settings:

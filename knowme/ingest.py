@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from knowme.config import Settings
 from knowme.connectors.base import Connector
 from knowme.connectors.registry import detect
 from knowme.errors import KnowmeError
@@ -149,8 +150,9 @@ def ingest_paths(
     batch_size: int = 64,
     on_batch: BatchHook | None = None,
     include_forgotten: bool = False,
+    settings: Settings | None = None,
 ) -> IngestReport:
-    connectors, skipped = detect([Path(p) for p in paths])
+    connectors, skipped = detect([Path(p) for p in paths], settings)
     report = IngestReport(skipped_paths=list(skipped))
     for connector in connectors:
         report.merge(

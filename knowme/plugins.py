@@ -34,6 +34,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.messengers",
     "knowme.connectors.takeout",
     "knowme.connectors.health",
+    "knowme.connectors.bank",
     "knowme.retrieve.embedders",
     "knowme.llm.embedded",
     "knowme.llm.openai_compat",

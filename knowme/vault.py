@@ -27,7 +27,7 @@ from knowme.extract.chunking import chunk_record
 from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
-from knowme.models import Answer, Hit, IngestReport, Record, SourceEntry, stable_hash
+from knowme.models import Answer, Hit, IngestReport, ItemProblem, Record, SourceEntry, stable_hash
 from knowme.plugins import embedders
 from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
@@ -94,6 +94,7 @@ class Vault:
         self.embedder = embedder
         self.settings = settings
         self._backend: ChatBackend | None = None
+        self._money_stale = False  # a batch brought bank transactions: the money facts need recomputing
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -123,7 +124,7 @@ class Vault:
         Items removed with :meth:`forget` stay out unless ``include_forgotten`` asks for them back.
         """
         paths = [path] if isinstance(path, str | os.PathLike) else list(path)
-        return ingest_paths(
+        report = ingest_paths(
             self.store,
             self.embedder,
             [Path(p) for p in paths],
@@ -131,12 +132,35 @@ class Vault:
             batch_size=self.settings.embedder.batch_size,
             on_batch=self._update_graph,
             include_forgotten=include_forgotten,
+            settings=self.settings,
         )
+        self._settle_money(report)
+        return report
 
     def _update_graph(self, records: list[Record]) -> None:
         from knowme.graph.build import update_graph
+        from knowme.graph.money import is_transaction
 
         update_graph(self.store, records, self.settings)
+        self._money_stale = self._money_stale or any(is_transaction(r) for r in records)
+
+    def _settle_money(self, report: IngestReport | None = None, *, force: bool = False) -> None:
+        """Recompute the money facts once after work that brought (or removed) bank transactions."""
+        from knowme.graph.money import EXTRACTOR, update_money
+
+        if not self.settings.graph.enabled:
+            return
+        if force and not self._money_stale:
+            force = bool(self.store.graph().facts(extractor=EXTRACTOR))
+        if not (self._money_stale or force):
+            return
+        self._money_stale = False
+        try:
+            update_money(self.store, self.settings)
+        except Exception as exc:  # the records are stored; a graph bug must not lose them
+            if report is None:
+                raise
+            report.problems.append(ItemProblem("money facts", f"could not be updated: {type(exc).__name__}: {exc}"))
 
     # -- search ------------------------------------------------------------------------------------------------
     def search(
@@ -733,7 +757,7 @@ class Vault:
             if unknown:
                 raise SourceError(f"no source named {', '.join(map(repr, unknown))}; see `knowme sources list`")
             entries = [e for e in entries if e.name in names]
-        return sync_all(
+        reports = sync_all(
             self.store,
             self.embedder,
             entries,
@@ -742,6 +766,8 @@ class Vault:
             on_batch=self._update_graph,
             batch_size=self.settings.embedder.batch_size,
         )
+        self._settle_money(force=any(r.removed for r in reports))
+        return reports
 
     # -- overview ----------------------------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:
@@ -781,6 +807,7 @@ class Vault:
         )
         if not dry_run and not result.empty:
             self._audit("owner", "forget", {"counts": result.counts.as_dict()})
+            self._settle_money(force=True)
         return result
 
     def _forgetting(self) -> ForgettingStore:

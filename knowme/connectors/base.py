@@ -17,11 +17,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dateutil import tz
 
 from knowme.models import ItemProblem, Record
+
+if TYPE_CHECKING:
+    from knowme.config import Settings
 
 Cursor = Mapping[str, Any]
 
@@ -78,6 +81,15 @@ class Connector(ABC):
         if any(lower.endswith(suffix) for suffix in cls.suffixes):
             return LIKELY
         return NO
+
+    @classmethod
+    def sniff_configured(cls, path: Path, settings: Settings | None) -> int:
+        """:meth:`sniff` with the vault's settings at hand (for formats the user can describe, like a bank CSV's
+        columns); most connectors need none."""
+        return cls.sniff(path)
+
+    def configure(self, settings: Settings) -> None:  # noqa: B027 - optional hook
+        """Take options from the vault's settings before reading; most connectors have none."""
 
     def estimate(self) -> int | None:
         """How many items :meth:`iter_records` will yield, if cheap to know (for progress bars)."""

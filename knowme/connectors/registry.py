@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from knowme.connectors.base import LIKELY, SURE, Connector
 from knowme.models import ItemProblem
 from knowme.plugins import connectors as registered
 
+if TYPE_CHECKING:
+    from knowme.config import Settings
+
 NOTE_SUFFIXES = (".md", ".markdown")
 
 
-def _best(path: Path, candidates: list[type[Connector]]) -> tuple[type[Connector] | None, int]:
+def _best(
+    path: Path, candidates: list[type[Connector]], settings: Settings | None = None
+) -> tuple[type[Connector] | None, int]:
     best: type[Connector] | None = None
     score = 0
     for cls in candidates:
         try:
-            s = cls.sniff(path)
+            s = cls.sniff_configured(path, settings)
         except OSError:
             s = 0
         if s > score:
@@ -29,8 +35,17 @@ def _best(path: Path, candidates: list[type[Connector]]) -> tuple[type[Connector
     return best, score
 
 
-def detect(paths: list[Path]) -> tuple[list[Connector], list[ItemProblem]]:
-    """Connectors for ``paths`` (each path's folders walked as described above) and what could not be read."""
+def detect(paths: list[Path], settings: Settings | None = None) -> tuple[list[Connector], list[ItemProblem]]:
+    """Connectors for ``paths`` (each path's folders walked as described above) and what could not be read.
+    With ``settings``, connectors that take options (the bank CSV's columns) are configured from them."""
+    found, skipped = _detect(paths, settings)
+    if settings is not None:
+        for connector in found:
+            connector.configure(settings)
+    return found, skipped
+
+
+def _detect(paths: list[Path], settings: Settings | None) -> tuple[list[Connector], list[ItemProblem]]:
     classes = list(registered().values())
     dir_classes = [c for c in classes if c.reads_directories]
     found: list[Connector] = []
@@ -41,22 +56,23 @@ def detect(paths: list[Path]) -> tuple[list[Connector], list[ItemProblem]]:
             skipped.append(ItemProblem(str(path), "no such file or folder"))
             continue
         if path.is_file():
-            cls, score = _best(path, classes)
+            cls, score = _best(path, classes, settings)
             if cls is None or score < LIKELY:
                 skipped.append(
                     ItemProblem(
                         str(path),
-                        "unrecognised format (not email, calendar, contacts, notes, chats or browser history)",
+                        "unrecognised format (not email, calendar, contacts, notes, chats, browser history or a bank "
+                        "statement)",
                     )
                 )
             else:
                 found.append(cls(path))
             continue
-        cls, score = _best(path, dir_classes)
+        cls, score = _best(path, dir_classes, settings)
         if cls is not None and score >= SURE:
             found.append(cls(path))
             continue
-        found_here, skipped_here = _walk(path, classes, dir_classes)
+        found_here, skipped_here = _walk(path, classes, dir_classes, settings)
         found.extend(found_here)
         skipped.extend(skipped_here)
         if not found_here and not skipped_here:
@@ -65,7 +81,7 @@ def detect(paths: list[Path]) -> tuple[list[Connector], list[ItemProblem]]:
 
 
 def _walk(
-    root: Path, classes: list[type[Connector]], dir_classes: list[type[Connector]]
+    root: Path, classes: list[type[Connector]], dir_classes: list[type[Connector]], settings: Settings | None
 ) -> tuple[list[Connector], list[ItemProblem]]:
     found: list[Connector] = []
     skipped: list[ItemProblem] = []
@@ -77,7 +93,7 @@ def _walk(
             if name.startswith("."):
                 continue
             sub = here / name
-            cls, score = _best(sub, dir_classes)
+            cls, score = _best(sub, dir_classes, settings)
             if cls is not None and score >= SURE:
                 found.append(cls(sub))
             else:
@@ -92,7 +108,7 @@ def _walk(
             if name.lower().endswith(NOTE_SUFFIXES):
                 has_notes = True
                 continue
-            cls, score = _best(file, classes)
+            cls, score = _best(file, classes, settings)
             if cls is None or score < LIKELY:
                 skipped.append(ItemProblem(str(file), "unrecognised format"))
             else:

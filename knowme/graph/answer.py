@@ -1,5 +1,6 @@
 """Exact answers from the graph, tried before retrieval: birthdays, relationships, where the user lived or worked
-at a date, health facts, commitments. Each answer cites the refs of the records its facts came from.
+at a date, health facts, commitments, money (income, recurring payments, large purchases). Each answer cites the
+refs of the records its facts came from.
 
 A question is matched by shape ("when is X's birthday", "who is my manager now", "where did I live in January",
 "what did I promise Tom", "is Tom allergic to anything"); X may be a name, an alias, or "my mother". When the shape
@@ -126,7 +127,7 @@ class GraphAnswerer:
     def answer(self, question: str) -> Answer | None:
         q = " ".join(question.strip().split())
         for method in (self._birthday, self._relationship, self._place, self._health, self._commitments,
-                       self._who_is):  # fmt: skip
+                       self._money, self._who_is):  # fmt: skip
             result = method(q)
             if result is not None:
                 return result
@@ -242,6 +243,45 @@ class GraphAnswerer:
         verb = {"allergy": "allergic to", "condition": "diagnosed with", "medication": "taking"}[predicate]
         be = "are" if who == USER_ID else "is"
         return self._done(f"{subject} {be} {verb} {', '.join(values)}.", facts)
+
+    def _money(self, q: str) -> Answer | None:
+        """Income, recurring payments ("how much do I pay for Netflix", "how much is my rent") and large purchases."""
+        if re.search(r"\b(?:salary|income|earn|paid|wages?|pay ?check)\b", q, re.I) and re.search(
+            r"\b(?:how much|what(?:'s| is)? (?:my|is my)|when)\b", q, re.I
+        ):
+            facts = [f for f in self.graph.facts(subject_id=USER_ID, predicate="income") if f.valid_from]
+            facts = self.valid_at([f for f in facts if f.attributes.get("cadence") != "once"], self.when_in(q))
+            return self._listing("Your income", facts) if facts else None
+        m = re.search(
+            r"\bhow much (?:do|did) (?:I|we) (?:pay|spend) (?:for|on|to)\s+(?P<what>.+?)\??$", q, re.I
+        ) or re.search(r"\bhow much is (?:my|our) (?P<what>.+?)\??$", q, re.I)
+        if m:
+            wanted = {w for w in re.findall(r"\w+", fold(m.group("what"))) if len(w) > 2}
+            facts = [
+                f for f in self.graph.facts(subject_id=USER_ID, predicate="recurring_payment")
+                if wanted & set(re.findall(r"\w+", fold(f"{f.object_value} {f.attributes.get('details', '')}")))
+            ]  # fmt: skip
+            facts = self.valid_at(facts, self.when_in(q)) or facts
+            return self._listing("You pay", facts) if facts else None
+        if re.search(r"\b(?:subscriptions|recurring payments|standing orders|direct debits|regular payments)\b", q,
+                     re.I):  # fmt: skip
+            facts = self.valid_at(self.graph.facts(subject_id=USER_ID, predicate="recurring_payment"), self.when_in(q))
+            return self._listing("Your recurring payments", facts) if facts else None
+        if re.search(r"\b(?:large|big|expensive|major)\s+(?:purchases?|buys|expenses?)\b", q, re.I):
+            facts = self.graph.facts(subject_id=USER_ID, predicate="large_purchase")
+            facts = sorted(facts, key=lambda f: f.valid_from or "")
+            year = re.search(r"\b(?:in|during)\s+(\d{4})\b", q)
+            if year:
+                facts = [f for f in facts if (f.valid_from or "").startswith(year.group(1))]
+            return self._listing("Your large purchases", facts, dated=True) if facts else None
+        return None
+
+    def _listing(self, head: str, facts: list[Fact], *, dated: bool = False) -> Answer | None:
+        parts = []
+        for f in facts:
+            when = f" on {f.valid_from}" if dated else (f" since {f.valid_from}" if f.valid_from else "")
+            parts.append(f"{f.object_value}{when}")
+        return self._done(f"{head}: {'; '.join(parts)}.", facts)
 
     def _commitments(self, q: str) -> Answer | None:
         patterns = (

@@ -1,4 +1,4 @@
-"""The incremental graph update run after each ingest batch (and the full rebuild behind ``knowme graph rebuild``).
+"""The incremental graph update run after each ingest batch (and the full re-run when an extractor's version changes).
 
 For the records of one batch: their old provenance is cleared; every mention is resolved to an entity; mail
 updates the owner statistics; one-word and address-only people are consolidated; each configured extractor turns the
@@ -227,6 +227,16 @@ def update_status(store: Store, new_commitments: list[Commitment], new_deliverie
             ]
         ),
     )
+
+
+def prune_deliveries(store: Store, record_ids: Sequence[str]) -> None:
+    """Drop the remembered deliveries of forgotten records (they hold a few of each message's words)."""
+    raw = store.get_meta(DELIVERIES_META)
+    if not raw or not record_ids:
+        return
+    gone = set(record_ids)
+    kept = [d for d in json.loads(raw) if d["record_id"] not in gone]
+    store.set_meta(DELIVERIES_META, json.dumps(kept))
 
 
 def _stale_extractors(store: Store, chosen: Sequence[Extractor]) -> list[Extractor]:

@@ -159,8 +159,15 @@ def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) 
         caller(ctx, "prefs")
         found = vault.applicable_preferences(topic, limit=20) if topic.strip() else vault.preferences()
         items = [
-            {"id": p.id, "statement": p.statement, "polarity": p.polarity, "scope": p.scope, "strength": p.strength,
-             "origin": p.origin, "refs": list(p.refs)}  # fmt: skip
+            {
+                "id": p.id,
+                "statement": p.statement,
+                "polarity": p.polarity,
+                "scope": p.scope,
+                "strength": p.strength,
+                "origin": p.origin,
+                "refs": list(p.refs),
+            }  # fmt: skip
             for p in found
         ]
         return {"topic": topic, "preferences": items}

@@ -246,3 +246,24 @@ def test_cli_forget_previews_and_needs_yes_without_a_terminal(
     assert code == 0 and "1 item(s) you had forgotten were left out" in out
     code, out, _ = _run(capsys, "forget", "--query", "no such words anywhere", "--yes")
     assert code == 0 and "Nothing matches" in out
+
+
+def test_forget_drops_the_words_the_commitment_tracker_kept(vault: knowme.Vault, tmp_path: Path) -> None:
+    """A message that delivers something is remembered (a few of its words) to close later commitments; forgetting
+    it must forget that too."""
+    from knowme.graph.build import DELIVERIES_META
+
+    mail = tmp_path / "delivery.eml"
+    mail.write_text(
+        "From: Ana Costa <ana@example.org>\nTo: Tom Becker <tom@example.org>\nSubject: Re: budget\n"
+        "Date: Tue, 05 Mar 2024 10:00:00 +0000\nMessage-ID: <delivery-1@example.org>\n\n"
+        "Here is the quarterly budget spreadsheet, attached as promised.\n",
+        encoding="utf-8",
+    )
+    vault.ingest(mail)
+    [record] = vault.records("mail:delivery-1@example.org")
+    remembered = vault.store.get_meta(DELIVERIES_META) or ""
+    assert record.id in remembered and "spreadsheet" in remembered
+    vault.forget(ref="mail:delivery-1@example.org")
+    remembered = vault.store.get_meta(DELIVERIES_META) or ""
+    assert record.id not in remembered and "spreadsheet" not in remembered

@@ -17,6 +17,7 @@ from knowme.errors import KnowmeError
 from knowme.models import ItemProblem, Record
 from knowme.plugins import connectors
 from tests.conftest import PASSPHRASE
+from tests.connectors.bank_samples import write_german_csv, write_ofx
 from tests.connectors.test_chats import lisbon_conversation
 from tests.samples import ICS, VCF, write_chat, write_history, write_life, write_mbox
 
@@ -38,6 +39,8 @@ SAMPLES = {
     "chrome-takeout": "BrowserHistory.json",
     "keep": "Garden shopping.json",
     "takeout": "takeout-20240203.zip",
+    "bank": "statement.ofx",
+    "bank-csv": "Umsaetze.csv",
 }
 
 
@@ -72,6 +75,10 @@ def _valid(name: str, folder: Path) -> bytes:
         )
         db.commit()
         db.close()
+    elif name == "bank":
+        write_ofx(tmp)
+    elif name == "bank-csv":
+        write_german_csv(tmp)
     elif name in ("whatsapp", "telegram", "apple-health", "chrome-takeout", "keep", "takeout"):
         return _export_sample(name, folder / f"valid-{name}-parts")
     else:
