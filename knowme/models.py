@@ -83,6 +83,12 @@ class Record:
         return stable_hash(self.source, self.native_id)
 
     @property
+    def deleted_at_source(self) -> str | None:
+        """When a sync found this item deleted at its source (it is kept, marked, under the ``mark`` policy)."""
+        value = self.meta.get("deleted_at_source")
+        return str(value) if value else None
+
+    @property
     def content_hash(self) -> str:
         """A digest of everything a user could see change; equal hashes mean nothing to update."""
         payload = json.dumps(

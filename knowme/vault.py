@@ -717,12 +717,19 @@ class Vault:
         name: str | None = None,
         user: str | None = None,
         password_env: str | None = None,
+        on_delete: str = "mark",
     ) -> SourceEntry:
-        """Register a folder, file or ``imap://``, ``caldav+http(s)://``, ``carddav+http(s)://`` URI to keep in sync."""
+        """Register a folder, file or ``imap://``, ``caldav+http(s)://``, ``carddav+http(s)://`` URI to keep in sync.
+
+        ``on_delete`` says what a sync does with items deleted at the source: ``mark`` keeps them (viewable by ref and
+        exported, marked ``deleted_at_source``, out of search, answers and the digest; back if they reappear),
+        ``forget`` forgets them and everything derived from them."""
         from knowme.sources.registry import make_entry
 
         taken = {e.name for e in self.store.list_sources()}
-        entry = make_entry(os.fspath(target), name=name, user=user, password_env=password_env, taken=taken)
+        entry = make_entry(
+            os.fspath(target), name=name, user=user, password_env=password_env, on_delete=on_delete, taken=taken
+        )
         self.store.save_source(entry)
         return entry
 

@@ -45,6 +45,7 @@ def entry_json(entry: Any) -> dict[str, Any]:
         "uri": entry.uri,
         "user": entry.settings.get("user"),
         "password_env": entry.settings.get("password_env"),
+        "on_delete": entry.settings.get("on_delete", "mark"),
         "last_sync": entry.last_sync_at.isoformat() if entry.last_sync_at else None,
         "items": entry.items,
         "error": entry.last_error,
@@ -61,13 +62,20 @@ def add(
     password_env: Annotated[
         str | None, typer.Option("--password-env", help="Name of the environment variable holding the password.")
     ] = None,
+    on_delete: Annotated[
+        str,
+        typer.Option(
+            "--on-delete",
+            help="Items deleted at the source: 'mark' keeps them marked and out of search, 'forget' forgets them.",
+        ),
+    ] = "mark",
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a source to keep in sync (run `knowme sync` to read it)."""
     out, _ = _consoles()
     with _open(home) as vault:
-        entry = vault.add_source(target, name=name, user=user, password_env=password_env)
+        entry = vault.add_source(target, name=name, user=user, password_env=password_env, on_delete=on_delete)
     if as_json:
         out.print_json(json.dumps(entry_json(entry)))
         return
@@ -146,7 +154,7 @@ def print_sync(reports: list[Any]) -> None:
         out.print("No sources yet; add one with `knowme sources add PATH_OR_URI`.")
         return
     table = Table(title="Sync report", show_edge=False)
-    for col in ("source", "added", "updated", "unchanged", "removed", "items", "status"):
+    for col in ("source", "added", "updated", "unchanged", "deleted", "items", "status"):
         table.add_column(col, justify="left" if col in ("source", "status") else "right")
     for r in reports:
         ing = r.ingest
@@ -155,7 +163,7 @@ def print_sync(reports: list[Any]) -> None:
             str(sum(ing.added.values())),
             str(sum(ing.updated.values())),
             str(sum(ing.unchanged.values())),
-            str(r.removed),
+            f"{r.marked} marked" if r.marked else f"{r.removed} forgotten" if r.removed else "0",
             str(r.items),
             "[red]failed[/red]" if r.error else f"ok ({r.seconds:.1f} s)",
         )

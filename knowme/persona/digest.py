@@ -186,7 +186,7 @@ def _awaiting(store: Store, as_of: date, reply_days: int, user_addresses: set[st
     recent = store.recent_records(5000, kinds=("email",), until=until)
     threads: dict[str, Record] = {}
     for record in recent:  # newest first: the first one seen is the thread's last message
-        if record.timestamp is None:
+        if record.timestamp is None or record.deleted_at_source:
             continue
         if record.timestamp.date() < lower - timedelta(days=reply_days):
             break
@@ -229,7 +229,7 @@ def _prepare(store: Store, as_of: date, end: date) -> list[DigestItem]:
     stop = datetime.combine(end, datetime.max.time(), tzinfo=local_tz())
     items = []
     for record in store.recent_records(5000, kinds=("event",), until=stop):
-        if record.timestamp is None:
+        if record.timestamp is None or record.deleted_at_source:  # a cancelled event needs no preparation
             continue
         if record.timestamp < start:
             break

@@ -131,7 +131,7 @@ def busy_times(store: Store, start: datetime, end: datetime) -> list[Busy]:
     assert zone is not None
     out: list[Busy] = []
     for record in store.recent_records(5000, kinds=("event",), until=end):
-        if record.timestamp is None:
+        if record.timestamp is None or record.deleted_at_source:  # deleted at the source: no longer busy
             continue
         meta = record.meta
         begin = _when(meta.get("start"), zone) or record.timestamp.astimezone(zone)

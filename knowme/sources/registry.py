@@ -41,16 +41,24 @@ def _slug(text: str) -> str:
     return (slug or "source")[:64]
 
 
+#: What a sync does with items deleted at the source: keep them, marked and out of search (``mark``), or forget them
+#: with everything derived from them (``forget``).
+ON_DELETE = ("mark", "forget")
+
+
 def make_entry(
     target: str,
     *,
     name: str | None = None,
     user: str | None = None,
     password_env: str | None = None,
+    on_delete: str = "mark",
     taken: set[str] | frozenset[str] = frozenset(),
 ) -> SourceEntry:
     """A new :class:`SourceEntry` for ``target`` (validated; nothing contacted yet)."""
-    settings: dict[str, Any] = {}
+    if on_delete not in ON_DELETE:
+        raise ConfigError(f"--on-delete is one of {', '.join(ON_DELETE)}, not {on_delete!r}")
+    settings: dict[str, Any] = {"on_delete": on_delete}
     if "://" in target:
         parts = urlsplit(target)
         kind = SCHEMES.get(parts.scheme.lower())

@@ -111,8 +111,12 @@ def test_caldav_add_change_delete(vault: knowme.Vault, radicale: Radicale, monke
         [second] = vault.sync(["cal"])
         assert second.error is None
         assert sum(second.ingest.added.values()) == 1 and sum(second.ingest.updated.values()) == 1
-        assert second.removed == 3 and second.items == 2
-        assert vault.records("cal:choir@example.org") == []
+        assert second.marked == 3 and second.removed == 0 and second.items == 2
+        kept = vault.records("cal:choir@example.org")  # the default policy keeps what the server deleted, marked
+        assert len(kept) == 3 and all(r.deleted_at_source for r in kept)
+        assert all(h.ref != "cal:choir@example.org" for h in vault.search("choir rehearsal", k=10))
+        [calm] = vault.sync(["cal"])
+        assert calm.marked == 0 and calm.items == 2, "marking happens once"
         assert vault.records("cal:dentist@example.org")[0].title == "Dentist check-up (bring x-rays)"
         assert vault.search("bike service", k=1)[0].ref == "cal:bike@example.org"
 
@@ -135,5 +139,10 @@ def test_carddav_and_wrong_password(vault: knowme.Vault, radicale: Radicale, mon
         _put(dav, "/sam/contacts/lena.vcf", card("lena", "Lena Vogel-Brandt", "lena@example.org"), "text/vcard")
         assert dav.delete("/sam/contacts/omar.vcf").status_code in (200, 204)
         [again] = vault.sync(["book"])
-        assert again.removed == 1 and sum(again.ingest.updated.values()) == 1 and again.items == 1
-        assert vault.records("vcf:lena")[0].title == "Lena Vogel-Brandt" and vault.records("vcf:omar") == []
+        assert again.marked == 1 and sum(again.ingest.updated.values()) == 1 and again.items == 1
+        assert vault.records("vcf:lena")[0].title == "Lena Vogel-Brandt"
+        assert vault.records("vcf:omar")[0].deleted_at_source
+        _put(dav, "/sam/contacts/omar.vcf", card("omar", "Omar Haddad", "omar@example.org"), "text/vcard")
+        [back] = vault.sync(["book"])
+        assert back.items == 2 and not vault.records("vcf:omar")[0].deleted_at_source, "restored at the source"
+        assert vault.search("Omar Haddad", k=1)[0].ref == "vcf:omar"

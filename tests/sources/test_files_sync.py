@@ -38,8 +38,8 @@ def test_maildir_sync_is_incremental(vault: knowme.Vault, tmp_path: Path) -> Non
     (box / "cur" / "1700000000.2.host:2,S").unlink()
     os.rename(box / "cur" / "1700000000.3.host:2,S", box / "cur" / "1700000000.3.host:2,RS")  # a flag change
     [third] = vault.sync(["mail"])
-    assert sum(third.ingest.added.values()) == 1 and third.removed == 1 and third.items == 5
-    assert vault.records("mail:note-2@example.org") == []
+    assert sum(third.ingest.added.values()) == 1 and third.marked == 1 and third.items == 5
+    assert vault.records("mail:note-2@example.org")[0].deleted_at_source
     assert vault.search("keys under the pot", k=1)[0].ref == "mail:note-99@example.org"
     listed = vault.sources()[0]
     assert listed.items == 5 and listed.last_sync_at is not None and listed.last_error is None
@@ -65,7 +65,20 @@ def test_folder_files_changed_and_vanished(vault: knowme.Vault, tmp_path: Path) 
     assert "garlic" in vault.search("garlic october", k=1)[0].text.lower()
     (folder / "archive.mbox").unlink()
     [gone] = vault.sync()
-    assert gone.removed == before - 1 and gone.items == 1
+    assert gone.marked == before - 1 and gone.items == 1
+
+
+def test_the_forget_policy_forgets_what_the_source_deleted(vault: knowme.Vault, tmp_path: Path) -> None:
+    box = make_maildir(tmp_path / "Mail", 3)
+    vault.add_source(box, name="mail", on_delete="forget")
+    [first] = vault.sync()
+    assert first.items == 3 and vault.records("mail:note-1@example.org")
+    (box / "cur" / "1700000000.1.host:2,S").unlink()
+    [second] = vault.sync()
+    assert second.removed == 1 and second.marked == 0 and second.items == 2
+    assert vault.records("mail:note-1@example.org") == []
+    with pytest.raises(ConfigError, match="--on-delete"):
+        vault.add_source(box, name="other", on_delete="shred")
 
 
 def test_remove_keeps_or_forgets(vault: knowme.Vault, tmp_path: Path) -> None:

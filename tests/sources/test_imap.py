@@ -43,7 +43,8 @@ def test_imap_sync_new_and_deleted(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("MAIL_PW", dovecot.password)
     entry = vault.add_source(dovecot.uri, name="work", user=dovecot.user, password_env="MAIL_PW")
-    assert entry.kind == "imap" and entry.settings == {"user": "sam", "password_env": "MAIL_PW"}
+    assert entry.kind == "imap"
+    assert entry.settings == {"user": "sam", "password_env": "MAIL_PW", "on_delete": "mark"}
     [first] = vault.sync()
     assert first.error is None and sum(first.ingest.added.values()) == 3 and first.items == 3
     hit = vault.search("update number 1 greenhouse budget", k=1)[0]
@@ -57,8 +58,9 @@ def test_imap_sync_new_and_deleted(
     client.expunge()
     client.logout()
     [second] = vault.sync(["work"])
-    assert sum(second.ingest.added.values()) == 1 and second.removed == 1 and second.items == 3
-    assert vault.records("mail:note-0@example.org") == []
+    assert sum(second.ingest.added.values()) == 1 and second.marked == 1 and second.items == 3
+    assert vault.records("mail:note-0@example.org")[0].deleted_at_source, "expunged at the server: kept, marked"
+    assert all(h.ref != "mail:note-0@example.org" for h in vault.search("update number 0", k=10))
     assert vault.search("ferry pier", k=1)[0].ref == "mail:note-7@example.org"
     assert vault.records("mail:note-7@example.org")[0].meta["folder"] == "INBOX"
 
@@ -90,7 +92,7 @@ def test_imap_failures_are_clear(
 
 def test_imap_password_from_keyring(vault: knowme.Vault, dovecot: Dovecot, memory_keyring: MemoryKeyring) -> None:
     entry = vault.add_source(f"imap://{dovecot.user}@127.0.0.1:{dovecot.port}/INBOX", name="kr")
-    assert entry.settings == {"user": "sam"}
+    assert entry.settings == {"user": "sam", "on_delete": "mark"}
     [missing] = vault.sync()
     assert "keyring set knowme sam@127.0.0.1" in (missing.error or "")
     memory_keyring.set_password("knowme", "sam@127.0.0.1", dovecot.password)
