@@ -634,17 +634,21 @@ class Vault:
         start: DateLike | None = None,
         with_person: str | None = None,
         limit: int = 5,
+        purpose: str = "meeting",
     ) -> list[Slot]:
         """Free times of ``duration`` in the next ``within`` (from ``start``, default now) that respect the
-        calendar and the user's scheduling rules, each with its reason; ``with_person`` is named in them."""
+        calendar, the user's scheduling rules and their energy pattern (a ``meeting`` keeps their best hours free,
+        ``focus`` time takes them), each with its reason; ``with_person`` is named in them."""
         from knowme.graph.views import find_entity
+        from knowme.persona.energy import learn_energy
         from knowme.persona.slots import parse_span, suggest_slots
 
         begin = parse_when(start, end_of_day=False) or datetime.now(local_tz()).replace(second=0, microsecond=0)
         people = (find_entity(self.store, with_person).name,) if with_person else ()
+        energy = learn_energy(self.store, until=begin, zone=begin.tzinfo)
         slots, _ = suggest_slots(
             self.store, self.preferences(), start=begin, duration=parse_span(duration),
-            within=parse_span(within), limit=limit, people=people,
+            within=parse_span(within), limit=limit, people=people, purpose=purpose, energy=energy,
         )  # fmt: skip
         return slots
 

@@ -278,12 +278,18 @@ def suggest_slots(
     with_person: Annotated[str | None, typer.Option("--with", help="Who the meeting is with (a name).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="Start looking from this date (default now).")] = None,
     limit: Annotated[int, typer.Option("--limit", help="How many slots at most.")] = 5,
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="meeting (keeps your best hours free) or focus (takes them).")
+    ] = "meeting",
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Propose free times that respect your calendar and your scheduling rules, and say why each was chosen."""
+    """Propose free times that respect your calendar, your scheduling rules and your energy pattern, and say why
+    each was chosen."""
     with _open(home) as vault:
-        slots = vault.suggest_slots(duration, within, start=start, with_person=with_person, limit=limit)
+        slots = vault.suggest_slots(
+            duration, within, start=start, with_person=with_person, limit=limit, purpose=purpose
+        )
     out = _out()
     if as_json:
         out.print_json(json.dumps([asdict(s) for s in slots], ensure_ascii=False, default=str))

@@ -7,6 +7,9 @@ listed as not applied, never silently dropped. :func:`suggest_slots` walks a hal
 (default 09:00-18:00, Monday to Friday) from ``start`` for ``within`` days, skips anything overlapping a timed
 event or an all-day absence (vacation, out of office, holidays), applies the rules, and returns up to ``limit``
 slots, at most two per day, earliest first, each explained: the neighbouring events and the rules it respects.
+With the user's energy pattern (:mod:`knowme.persona.energy`), a meeting is placed within each day where their energy
+is lowest, keeping their best hours free, and focus time where it is highest; the explanation says so and cites the
+note or event it learned that from.
 
 Edge cases: events are compared in the user's local zone (an event in another zone is converted); a slot never
 starts in the past relative to ``start``; an all-day event that is not an absence (a birthday) does not block.
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from knowme.errors import ConfigError
+from knowme.persona.energy import EnergyProfile
 from knowme.persona.model import Preference
 from knowme.store.base import Store
 
@@ -27,6 +31,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ABSENCE = re.compile(r"\b(?:vacation|holiday|out of office|ooo|off work|day off|leave|trip|offsite|conference)\b",
                      re.IGNORECASE)  # fmt: skip
 _TIME = r"(\d{1,2})(?::(\d{2}))?\s*(am|pm|h)?"
+#: What a slot is for: a meeting avoids the user's high-energy hours, focus time seeks them.
+PURPOSES = ("meeting", "focus")
 
 
 @dataclass(frozen=True)
@@ -170,32 +176,57 @@ def suggest_slots(
     day_start: time = time(9),
     day_end: time = time(18),
     people: Sequence[str] = (),
+    purpose: str = "meeting",
+    energy: EnergyProfile | None = None,
 ) -> tuple[list[Slot], Rules]:
+    """Up to ``limit`` free slots, at most two a day, earliest day first. Within a day, with an energy pattern, a
+    ``meeting`` goes where the user's energy is lowest (their best hours stay free for focused work) and ``focus``
+    time where it is highest; without one, the earliest fit."""
+    if purpose not in PURPOSES:
+        raise ConfigError(f"--purpose is one of {', '.join(PURPOSES)}, not {purpose!r}")
     rules = parse_rules(preferences)
     end = start + within
     busy = busy_times(store, start, end)
+    energy = energy if energy is not None and energy.by_hour else None
     slots: list[Slot] = []
-    per_day: dict[date, int] = {}
     step = timedelta(minutes=30)
+    gap = timedelta(hours=2)  # spread a day's choices
     day = start.date()
     while day <= end.date() and len(slots) < limit:
         if day.weekday() < 5:
+            fits = []
             begin = datetime.combine(day, day_start, tzinfo=start.tzinfo)
-            while begin + duration <= datetime.combine(day, day_end, tzinfo=start.tzinfo) and len(slots) < limit:
+            while begin + duration <= datetime.combine(day, day_end, tzinfo=start.tzinfo):
                 finish = begin + duration
-                if begin >= start and finish <= end and per_day.get(day, 0) < 2 and _allowed(begin, finish, rules):
-                    clash = [b for b in busy if b.start < finish and b.end > begin]
-                    if not clash:
-                        slots.append(_explain(begin, finish, busy, rules, people))
-                        per_day[day] = per_day.get(day, 0) + 1
-                        begin = finish + timedelta(hours=2)  # spread the day's choices
-                        continue
+                free = not any(b.start < finish and b.end > begin for b in busy)
+                if begin >= start and finish <= end and _allowed(begin, finish, rules) and free:
+                    fits.append(begin)
                 begin += step
+            if energy is not None:  # the good side only, when the day has any: best hours stay free, or are taken
+                sign = 1 if purpose == "meeting" else -1
+                cost = {b: round(sign * energy.score(b, b + duration), 2) for b in fits}
+                good = [b for b in fits if (cost[b] <= 0 if purpose == "meeting" else cost[b] < 0)]
+                fits = sorted(good or fits, key=lambda b: (cost[b], b))
+            chosen: list[datetime] = []
+            for begin in fits:
+                if len(chosen) == 2 or len(slots) + len(chosen) >= limit:
+                    break
+                if all(begin >= c + duration + gap or begin + duration + gap <= c for c in chosen):
+                    chosen.append(begin)
+            slots.extend(_explain(b, b + duration, busy, rules, people, energy, purpose) for b in sorted(chosen))
         day += timedelta(days=1)
     return slots, rules
 
 
-def _explain(begin: datetime, finish: datetime, busy: Sequence[Busy], rules: Rules, people: Sequence[str]) -> Slot:
+def _explain(
+    begin: datetime,
+    finish: datetime,
+    busy: Sequence[Busy],
+    rules: Rules,
+    people: Sequence[str],
+    energy: EnergyProfile | None = None,
+    purpose: str = "meeting",
+) -> Slot:
     same_day = [b for b in busy if b.start.date() == begin.date() or b.end.date() == begin.date()]
     before = [b for b in same_day if b.end <= begin]
     after = [b for b in same_day if b.start >= finish]
@@ -210,9 +241,31 @@ def _explain(begin: datetime, finish: datetime, busy: Sequence[Busy], rules: Rul
     if rules.applied:
         reason += "; respects " + "; ".join(f"\u201c{p.statement}\u201d" for p in rules.applied)
     refs = tuple(b.ref for b in (before[-1:] + after[:1]))
+    if energy is not None:
+        note, ref = _energy_reason(begin, finish, energy, purpose)
+        if note:
+            reason += f"; {note}"
+            refs += (ref,) if ref else ()
     return Slot(begin, finish, reason, tuple(p.id for p in rules.applied), refs, tuple(people))
 
 
+def _energy_reason(begin: datetime, finish: datetime, energy: EnergyProfile, purpose: str) -> tuple[str, str | None]:
+    score = energy.score(begin, finish)
+    peak = sorted(h for h, v in energy.by_hour.items() if v >= 0.5)
+    why = energy.why(begin, finish)
+    quoted = f" (\u201c{why.text}\u201d)" if why is not None else ""
+    if purpose == "focus":
+        if score > 0:
+            return f"you are usually at your best then{quoted}", why.ref if why else None
+        return "no better-energy time was free", None
+    if score > 0:
+        return f"your high-energy hours are all taken that day; this is the least costly{quoted}", None
+    if peak:
+        contiguous = peak[-1] - peak[0] == len(peak) - 1
+        span = f"{peak[0]:02d}:00\u2013{peak[-1] + 1:02d}:00" if contiguous else "your best hours"
+        ref = next((e.ref for e in energy.evidence if e.polarity > 0 and set(e.hours) & set(peak)), None)
+        return f"keeps {span}, when your energy is highest, free for focused work", ref
+    return (f"a lower-energy time suits a meeting{quoted}", why.ref) if why and score < 0 else ("", None)
 def violations(slots: Iterable[Slot], rules: Rules, busy: Sequence[Busy]) -> int:
     """How many slots break a rule or overlap a busy time (the benchmark's check; 0 is the target)."""
     bad = 0
