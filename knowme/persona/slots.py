@@ -266,6 +266,8 @@ def _energy_reason(begin: datetime, finish: datetime, energy: EnergyProfile, pur
         ref = next((e.ref for e in energy.evidence if e.polarity > 0 and set(e.hours) & set(peak)), None)
         return f"keeps {span}, when your energy is highest, free for focused work", ref
     return (f"a lower-energy time suits a meeting{quoted}", why.ref) if why and score < 0 else ("", None)
+
+
 def violations(slots: Iterable[Slot], rules: Rules, busy: Sequence[Busy]) -> int:
     """How many slots break a rule or overlap a busy time (the benchmark's check; 0 is the target)."""
     bad = 0
