@@ -58,7 +58,11 @@ def load_extractors(settings: Settings) -> list[Extractor]:
     for name in settings.graph.extractors:
         if name not in known:
             raise ConfigError(f"unknown graph extractor {name!r}; known: {', '.join(sorted(known))}")
-        chosen.append(known[name]())
+        extractor = known[name]()
+        configure = getattr(extractor, "configure", None)
+        if callable(configure):  # an extractor that needs the settings (the LLM one: which model)
+            configure(settings)
+        chosen.append(extractor)
     return chosen
 
 

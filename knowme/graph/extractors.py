@@ -524,4 +524,6 @@ class DeterministicExtractor(Extractor):
 
 @hookimpl
 def register_extractors() -> list[type[Extractor]]:
-    return [DeterministicExtractor]
+    from knowme.graph.llm_extractor import LLMExtractor
+
+    return [DeterministicExtractor, LLMExtractor]

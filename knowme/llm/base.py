@@ -6,10 +6,11 @@ SmolLM2 or a remote endpoint, as a phrasing engine over a cited context pack: fa
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +45,17 @@ class ChatBackend(ABC):
     @abstractmethod
     def complete(self, messages: Sequence[Message], options: CompletionOptions | None = None) -> str:
         """Return the assistant's reply to ``messages``. Raise :class:`~knowme.errors.BackendError` on failure."""
+
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], options: CompletionOptions | None = None
+    ) -> str:
+        """A reply that should be one JSON value matching ``schema`` (a JSON Schema). Backends that can constrain
+        their output override this; the default asks for it in words (see :mod:`knowme.llm.structured`)."""
+        instruction = (
+            "Reply with one JSON object and nothing else. It must match this JSON Schema:\n"
+            + json.dumps(schema, separators=(",", ":"))
+        )
+        return self.complete([*messages, Message("system", instruction)], options)
 
     def stream(self, messages: Sequence[Message], options: CompletionOptions | None = None) -> Iterator[str]:
         """Yield the reply in pieces. Backends that can stream override this; the default yields it whole."""

@@ -157,6 +157,21 @@ class EmbeddedBackend(ChatBackend):
         content = result["choices"][0]["message"].get("content")
         return content or ""
 
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], options: CompletionOptions | None = None
+    ) -> str:
+        """A reply constrained by llama.cpp's grammar to JSON matching ``schema``: always valid JSON of the right
+        shape; whether its content is right is another matter for a model this small."""
+        request = self._request(messages, options or CompletionOptions())
+        request["response_format"] = {"type": "json_object", "schema": schema}
+        with self._lock:
+            llama = self._ready()
+            try:
+                result: Any = llama.create_chat_completion(**request)
+            except (ValueError, RuntimeError) as exc:
+                raise BackendError(f"the embedded model failed: {exc}") from exc
+        return str(result["choices"][0]["message"].get("content") or "")
+
     def stream(self, messages: Sequence[Message], options: CompletionOptions | None = None) -> Iterator[str]:
         """Yield the reply as it is generated. The model stays busy (other calls wait) until the iteration ends
         or the generator is closed, so do not call this backend again from inside the loop."""

@@ -172,6 +172,27 @@ class OpenAICompatBackend(ChatBackend):
             raise self._malformed("not JSON") from None
         return self._message_content(data)
 
+    def complete_json(
+        self, messages: Sequence[Message], schema: dict[str, Any], options: CompletionOptions | None = None
+    ) -> str:
+        """Structured output: ``response_format`` with the JSON Schema (strict), as OpenAI, vLLM, llama.cpp and
+        Ollama's OpenAI endpoint accept it."""
+        body = self._body(messages, options or CompletionOptions(), stream=False)
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": str(schema.get("title") or "reply"), "schema": schema, "strict": True},
+        }
+        try:
+            response = self._client.post(self.url, json=body, headers=self._headers())
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from None
+        self._check_status(response)
+        try:
+            data = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise self._malformed("not JSON") from None
+        return self._message_content(data)
+
     def _message_content(self, data: Any) -> str:
         try:
             content = data["choices"][0]["message"]["content"]
