@@ -51,9 +51,8 @@ class ChatBackend(ABC):
     ) -> str:
         """A reply that should be one JSON value matching ``schema`` (a JSON Schema). Backends that can constrain
         their output override this; the default asks for it in words (see :mod:`knowme.llm.structured`)."""
-        instruction = (
-            "Reply with one JSON object and nothing else. It must match this JSON Schema:\n"
-            + json.dumps(schema, separators=(",", ":"))
+        instruction = "Reply with one JSON object and nothing else. It must match this JSON Schema:\n" + json.dumps(
+            schema, separators=(",", ":")
         )
         return self.complete([*messages, Message("system", instruction)], options)
 
