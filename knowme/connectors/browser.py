@@ -253,10 +253,20 @@ class BrowserHistoryConnector(Connector):
 
     # -- reading ----------------------------------------------------------------------------------
 
+    def last_visit_id(self) -> int | None:
+        """The highest visit id in the file (visit ids only grow, until the history is cleared)."""
+        with self._opened() as conn:
+            row = conn.execute(f"SELECT max(v.id) {self.visits_from}").fetchone()
+        return _int(row[0]) if row else None
+
     def iter_records(self, cursor: Cursor | None = None) -> Iterator[Record | ItemProblem]:
+        """Every visit worth a record; with ``cursor["after_visit"]`` only the visits with a higher id (what a
+        registered browser source reads after its first sync)."""
+        after = _int((cursor or {}).get("after_visit"))
+        newer, args = (" AND v.id > ?", (after,)) if after is not None else ("", ())
         with self._opened() as conn:  # a database error while reading becomes an IngestError there
             terms = self._search_terms(conn, _table_names(conn))
-            rows = conn.execute(f"SELECT {self._columns(conn)} {self.visits_from} {self.visits_order}")
+            rows = conn.execute(f"SELECT {self._columns(conn)} {self.visits_from}{newer} {self.visits_order}", args)
             same_time: set[str] = set()  # native ids seen at the current visit time (rows come in time order)
             current_time: datetime | None = None
             for row in rows:

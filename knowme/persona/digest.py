@@ -205,6 +205,8 @@ def _awaiting(store: Store, as_of: date, reply_days: int, user_addresses: set[st
             continue
         if not _ASKS.search(record.text):
             continue
+        if "\\Answered" in (meta.get("flags") or ()):  # answered from another mail client (IMAP flag)
+            continue
         who = _display(record.author)
         ask = next((s for s in _sentences(record.text) if _ASKS.search(s)), "")
         items.append(

@@ -4,12 +4,18 @@ The folder is detected exactly as ``knowme ingest`` does (:func:`knowme.connecto
 connector has a fingerprint in the sync state: a file's modification time and size, and its SHA-256 when those
 changed (a touched but identical file costs one hash, not a re-read); a folder source's (notes) listing of names,
 times and sizes. An unchanged fingerprint skips the connector; a changed one re-reads it and then yields
-:class:`~knowme.sources.live.Complete` so records that disappeared from it are removed. A file that vanished yields
+:class:`~knowme.sources.live.Complete` so records that disappeared from it are handled as deleted (the source's
+``on_delete`` policy). A file that vanished yields
 ``Complete`` with nothing seen: all its records go.
 
 A Maildir is followed message by message: the state maps each message file's stable key (folder and the unique
 part of its name, before ``:2,`` flags, so a move from ``new/`` to ``cur/`` or a flag change is not a new message)
 to its native id; only new files are parsed and vanished ones are :class:`~knowme.sources.live.Gone`.
+
+A browser history (Chromium ``History``, Firefox ``places.sqlite``) is followed visit by visit: the state keeps the
+highest visit id read, and a changed file reads only the visits above it (no ``Complete``: visits the browser expired
+stay in the vault). A highest id below the remembered one means the history was cleared or replaced: it is read whole,
+and what is no longer there is treated as deleted.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from knowme.connectors.base import Connector, Cursor
+from knowme.connectors.browser import BrowserHistoryConnector
 from knowme.connectors.email import MaildirConnector, _maildir_folder_name
 from knowme.connectors.registry import NOTE_SUFFIXES, detect
 from knowme.models import Record
@@ -131,15 +138,23 @@ class FilesSource(LiveConnector):
         if _same(old, fingerprint):
             state[connector.source] = fingerprint
             return
+        cursor: dict[str, Any] | None = None
+        last: int | None = None
         try:
-            yield from connector.iter_records(None)
+            if isinstance(connector, BrowserHistoryConnector):  # new visits only, by visit id
+                last = connector.last_visit_id()
+                known = (old or {}).get("last_visit_id")
+                if isinstance(known, int) and last is not None and last >= known:
+                    cursor = {"after_visit": known}
+            yield from connector.iter_records(cursor)
         except Exception as exc:  # a failing file keeps its old state and is retried next time
             yield self.problem(str(connector.path), exc)
             if old:
                 state[connector.source] = old
             return
-        yield Complete(connector.source)
-        state[connector.source] = fingerprint
+        if cursor is None:  # a whole read: what it did not see is gone (a cleared history is read whole)
+            yield Complete(connector.source)
+        state[connector.source] = {**fingerprint, **({"last_visit_id": last} if last is not None else {})}
 
     def _maildir(
         self, connector: MaildirConnector, old: dict[str, Any] | None, state: dict[str, Any]

@@ -11,8 +11,12 @@ selectable folder. Each folder is its own ``Record.source`` (``imap:USER@HOST:PO
   removed (:class:`Complete`); unchanged messages cost only a content-hash lookup.
 
 Messages are parsed by the email connector (:func:`knowme.connectors.email.parse_email`), so refs are the same
-``mail:<Message-ID>`` as for an mbox or a Maildir; flags and the UID go in ``meta``. Flag changes on known
-messages are not followed. A refused connection or login raises :class:`~knowme.errors.SourceError`.
+``mail:<Message-ID>`` as for an mbox or a Maildir; flags (``\\Seen``, ``\\Answered``, ``\\Flagged``...; not the
+per-session ``\\Recent``) and the UID go in ``meta``. Flag changes on known messages are followed on servers with
+CONDSTORE (RFC 7162; Dovecot, Cyrus, Gmail...): the folder's HIGHESTMODSEQ is part of the state and of the "nothing
+changed" test, and ``UID FETCH ... (FLAGS) (CHANGEDSINCE n)`` names the messages whose flags changed, which are read
+again. Servers without CONDSTORE keep the flags of the first read. A refused connection or login raises
+:class:`~knowme.errors.SourceError`.
 """
 
 from __future__ import annotations
@@ -70,6 +74,10 @@ class ImapSource(LiveConnector):
             raise SourceError(
                 f"the IMAP server {self.host}:{self.port} refused the login for {self.user!r} (wrong password?)"
             ) from None
+        caps = set(client.capabilities())
+        self.condstore = b"CONDSTORE" in caps and b"ENABLE" in caps
+        if self.condstore:
+            client.enable("CONDSTORE")
         return client
 
     def iter_records(self, cursor: Cursor | None = None) -> Iterator[LiveItem]:  # type: ignore[override]
@@ -99,20 +107,31 @@ class ImapSource(LiveConnector):
         uidnext = int(info.get(b"UIDNEXT", 0))
         exists = int(info.get(b"EXISTS", 0))
         source = self.folder_source(folder)
+        modseq = int(info.get(b"HIGHESTMODSEQ", 0)) if getattr(self, "condstore", False) else 0
         renumbered = old.get("uidvalidity") != validity
         known: dict[str, str] = {} if renumbered else dict(old.get("uids", {}))
-        if not renumbered and uidnext and old.get("uidnext") == uidnext and exists == len(known):
-            return  # nothing new, nothing deleted
+        flags_same = not modseq or old.get("modseq") == modseq
+        if not renumbered and uidnext and old.get("uidnext") == uidnext and exists == len(known) and flags_same:
+            return  # nothing new, nothing deleted, no flag changed
         current = {int(uid) for uid in client.search("ALL")} if exists else set()
         gone_uids = [uid for uid in known if int(uid) not in current]
         still: dict[str, str] = {uid: nid for uid, nid in known.items() if int(uid) in current}
+
+        def state(seq: int) -> dict[str, Any]:
+            return {"uidvalidity": validity, "uidnext": old.get("uidnext", 0), "uids": still, "modseq": seq}
+
         if gone_uids:
             remaining = set(still.values())
             ids = tuple(sorted({known[u] for u in gone_uids} - remaining))
             if ids:
                 yield Gone(source, ids)
-            yield Checkpoint({"uidvalidity": validity, "uidnext": old.get("uidnext", 0), "uids": still})
+            yield Checkpoint(state(int(old.get("modseq", 0))))
         todo = sorted(uid for uid in current if str(uid) not in still)
+        if still and modseq and old.get("modseq") and not flags_same:  # flags changed: read those messages again
+            changed = client.fetch(
+                sorted(int(u) for u in still), ["FLAGS"], modifiers=[f"CHANGEDSINCE {old['modseq']}"]
+            )
+            todo = sorted({*todo, *(int(uid) for uid in changed)})
         for start in range(0, len(todo), FETCH_GROUP):
             group = todo[start : start + FETCH_GROUP]
             fetched = client.fetch(group, ["BODY.PEEK[]", "FLAGS"])
@@ -124,14 +143,15 @@ class ImapSource(LiveConnector):
                 if isinstance(item, Record):
                     still[str(uid)] = item.native_id
                 yield item
-            yield Checkpoint({"uidvalidity": validity, "uidnext": old.get("uidnext", 0), "uids": still})
+            yield Checkpoint(state(int(old.get("modseq", 0))))
         if renumbered and old:
             yield Complete(source)
-        yield Checkpoint({"uidvalidity": validity, "uidnext": uidnext, "uids": still})
+        yield Checkpoint({**state(modseq), "uidnext": uidnext})
 
     def _record(self, data: dict[bytes, Any], *, uid: int, folder: str, source: str) -> LiveItem:
         raw = data.get(b"BODY[]") or b""
-        flags = sorted(f.decode("ascii", "replace") if isinstance(f, bytes) else str(f) for f in data.get(b"FLAGS", ()))
+        names = (f.decode("ascii", "replace") if isinstance(f, bytes) else str(f) for f in data.get(b"FLAGS", ()))
+        flags = sorted(name for name in names if name != "\\Recent")  # \\Recent belongs to one session
         try:
             record = parse_email(raw, source=source, path=Path(f"{folder}/{uid}"), folder=folder)
         except ParseError as exc:

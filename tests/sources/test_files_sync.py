@@ -9,7 +9,7 @@ import pytest
 
 import knowme
 from knowme.errors import ConfigError, SourceError
-from tests.samples import write_mbox
+from tests.samples import write_history, write_mbox
 from tests.sources.mail import deliver, make_maildir, message
 
 
@@ -113,3 +113,36 @@ def test_a_fifo_in_a_folder_is_skipped_not_opened(vault: knowme.Vault, tmp_path:
     (folder / "note.md").write_text("# Run\n\nThe run folder note.\n", encoding="utf-8")
     report = vault.ingest(folder)
     assert sum(report.added.values()) == 1
+
+
+def _visit(history: Path, visit_id: int, url: str, title: str, when: int) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(history)
+    columns = "url, title, visit_count, typed_count, last_visit_time, hidden"
+    db.execute(f"INSERT INTO urls({columns}) VALUES (?, ?, 1, 0, ?, 0)", (url, title, when))
+    url_id = db.execute("SELECT max(id) FROM urls").fetchone()[0]
+    db.execute("INSERT INTO visits VALUES (?, ?, ?, 0, 1, 0, 0)", (visit_id, url_id, when))
+    db.commit()
+    db.close()
+
+
+def test_browser_history_is_followed_by_visit_id(vault: knowme.Vault, tmp_path: Path) -> None:
+    import sqlite3
+
+    history = tmp_path / "History"
+    write_history(history)
+    vault.add_source(history, name="chrome")
+    [first] = vault.sync()
+    assert first.error is None and first.items == 1
+    _visit(history, 2, "https://example.org/sourdough", "Sourdough starter guide", 13385000100000000)
+    [second] = vault.sync()
+    assert sum(second.ingest.added.values()) == 1 and second.ingest.total == 1, "only the new visit is read"
+    assert vault.search("sourdough starter", k=1)[0].ref == "web:https://example.org/sourdough"
+    db = sqlite3.connect(history)  # the user clears the history; the browser starts counting again
+    db.execute("DELETE FROM visits")
+    db.commit()
+    db.close()
+    _visit(history, 1, "https://example.org/kayak", "Kayak rental", 13385000200000000)
+    [cleared] = vault.sync()
+    assert cleared.marked == 2 and cleared.items == 1, "a cleared history is read whole"

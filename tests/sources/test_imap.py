@@ -63,6 +63,17 @@ def test_imap_sync_new_and_deleted(
     assert all(h.ref != "mail:note-0@example.org" for h in vault.search("update number 0", k=10))
     assert vault.search("ferry pier", k=1)[0].ref == "mail:note-7@example.org"
     assert vault.records("mail:note-7@example.org")[0].meta["folder"] == "INBOX"
+    assert vault.records("mail:note-7@example.org")[0].meta["flags"] == []
+
+    client = _imap(dovecot)  # flags change on the server (CONDSTORE): the message is read again
+    client.uid("STORE", str(vault.records("mail:note-7@example.org")[0].meta["imap_uid"]), "+FLAGS",
+               "(\\Flagged \\Answered)")  # fmt: skip
+    client.logout()
+    [flagged] = vault.sync(["work"])
+    assert sum(flagged.ingest.updated.values()) == 1 and flagged.ingest.total == 1, "only that message"
+    assert vault.records("mail:note-7@example.org")[0].meta["flags"] == ["\\Answered", "\\Flagged"]
+    [calm] = vault.sync(["work"])
+    assert calm.ingest.total == 0, "no flag changed since: nothing read"
 
     # the password is nowhere: not in the registration, the state, reprs or logs
     secret = dovecot.password
