@@ -95,9 +95,8 @@ class PgForgetting(ForgettingStore):
                 people = f"{self.c.open(author, 'records.author') or ''} {t(participants, 'records.participants')}"
                 if not names_person(people, pattern, full_names):
                     continue
-            if needle is not None and needle not in t(text, "records.text").casefold():
-                if needle not in title_text.casefold():
-                    continue
+            if needle is not None and needle not in f"{t(text, 'records.text')}\n{title_text}".casefold():
+                continue
             when = datetime.fromisoformat(timestamp) if timestamp else None
             found.append(
                 RecordSummary(
@@ -154,9 +153,7 @@ class PgForgetting(ForgettingStore):
             pass
         return ForgetCounts(**counts)
 
-    def _forget(
-        self, ids: list[str], entity_ids: list[str], sources: Sequence[str], tombstone: bool
-    ) -> dict[str, int]:
+    def _forget(self, ids: list[str], entity_ids: list[str], sources: Sequence[str], tombstone: bool) -> dict[str, int]:
         before = self._graph_sizes()
         targets = {(tt, tid) for tt, tid in self._q(
             "SELECT DISTINCT target_type, target_id FROM provenance WHERE record_id = ANY(%s)", (ids,)
@@ -169,7 +166,11 @@ class PgForgetting(ForgettingStore):
             for rid, digest, kind_, title, text, _ in rows:
                 t = self.c.text
                 fingerprint = text_fingerprint(kind_, t(title, "records.title"), t(text, "records.text"))
-                for value, kind in ((rid, "record"), (t(digest, "records.content_hash"), "content"), (fingerprint, "text")):
+                for value, kind in (
+                    (rid, "record"),
+                    (t(digest, "records.content_hash"), "content"),
+                    (fingerprint, "text"),
+                ):
                     stones += self._x(
                         "INSERT INTO tombstones(tenant, hash_bi, hash, kind, forgotten_at) VALUES (%s, %s, %s, %s, %s) "
                         "ON CONFLICT DO NOTHING",
@@ -270,7 +271,10 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
          "provenance"),
         ("id",),
     ),
-    "provenance": (("target_type", "target_id", "record_id", "chunk_ordinal"), ("target_type", "target_id", "record_id")),
+    "provenance": (
+        ("target_type", "target_id", "record_id", "chunk_ordinal"),
+        ("target_type", "target_id", "record_id"),
+    ),
     "feedback": (("id", "target_type", "target_id", "rating", "correction", "created_at", "detail"), ("id",)),
     "tombstones": (("hash", "kind", "forgotten_at"), ("hash",)),
     "commitments": (
@@ -375,7 +379,8 @@ class PgPortable(PortableStore):
                         "INSERT INTO provenance(tenant, target_type, target_id, target_sealed, record_id, chunk_id) "
                         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (tenant, target_type, target_id, record_id) "
                         "DO UPDATE SET chunk_id = excluded.chunk_id",
-                        (self.tenant, item["target_type"], tkey, sealed, item["record_id"], chunk[0][0] if chunk else None),
+                        (self.tenant, item["target_type"], tkey, sealed, item["record_id"],
+                         chunk[0][0] if chunk else None),
                     )  # fmt: skip
                     written += 1
                     continue
@@ -388,8 +393,6 @@ class PgPortable(PortableStore):
                 for column in SEALED.get(table, ()):
                     if column in item:
                         item[column] = self.c.seal(item[column], f"{table}.{column}")
-                if table == "feedback":  # feedback rows keep their insertion order in ``seq``
-                    pass
                 item["tenant"] = self.tenant
                 names = sorted(item)
                 conflict = [BLIND[table][0][0] if table in ("tombstones", "alias_pins") else k for k in key]
@@ -415,7 +418,7 @@ class PgPortable(PortableStore):
             (
                 Chunk(record_id, int(ordinal), t(anchor, "chunks.anchor"), t(text, "chunks.text"),
                       t(index_text, "chunks.index_text")),
-                np.asarray(vector, dtype=np.float32),
+                np.asarray(vector.to_numpy() if hasattr(vector, "to_numpy") else vector, dtype=np.float32),
             )
             for ordinal, anchor, text, index_text, vector in rows
         ]  # fmt: skip

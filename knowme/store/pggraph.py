@@ -380,8 +380,8 @@ class PgGraphStore(GraphStore):
             f"ON CONFLICT (tenant, id) DO UPDATE SET {updates}",
             (
                 self.s.tenant, c.id, c.direction, c.counterparty_id, self.c.seal(c.what, "commitments.what"), c.due,
-                c.status, c.made_at, c.record_id, c.done_at, c.done_record_id, self.c.seal(c.thread, "commitments.thread"),
-                c.extractor, c.extractor_version, c.recorded_at or _now(),
+                c.status, c.made_at, c.record_id, c.done_at, c.done_record_id,
+                self.c.seal(c.thread, "commitments.thread"), c.extractor, c.extractor_version, c.recorded_at or _now(),
             ),
         )  # fmt: skip
 
@@ -453,10 +453,11 @@ class PgPersonaStore(PersonaStore):
     def add_feedback(self, feedback: Feedback) -> None:
         f = feedback
         self.s._x(
-            "INSERT INTO feedback(tenant, id, target_type, target_bi, target_id, rating, correction, created_at, detail) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (self.s.tenant, f.id, f.target_type, self.c.blind(f.target_id), self.c.seal(f.target_id, "feedback.target_id"),
-             f.rating, self.c.seal(f.correction, "feedback.correction"), f.created_at or _now(),
+            "INSERT INTO feedback(tenant, id, target_type, target_bi, target_id, rating, correction, created_at, "
+            "detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (self.s.tenant, f.id, f.target_type, self.c.blind(f.target_id),
+             self.c.seal(f.target_id, "feedback.target_id"), f.rating, self.c.seal(f.correction, "feedback.correction"),
+             f.created_at or _now(),
              self.c.seal(json.dumps(dict(f.detail), ensure_ascii=False, default=str), "feedback.detail")),
         )  # fmt: skip
 
@@ -464,7 +465,9 @@ class PgPersonaStore(PersonaStore):
         sql = f"SELECT {_FEEDBACK} FROM feedback"
         order = ' ORDER BY created_at COLLATE "C", seq'
         rows = (
-            self.s._q(sql + " WHERE target_type = %s" + order, (target_type,)) if target_type else self.s._q(sql + order)
+            self.s._q(sql + " WHERE target_type = %s" + order, (target_type,))
+            if target_type
+            else self.s._q(sql + order)
         )
         t = self.c.text
         return [

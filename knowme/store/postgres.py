@@ -104,7 +104,7 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
                 self._conn = None
 
     @property
-    def conn(self) -> psycopg.Connection[Any]:
+    def conn(self) -> psycopg.Connection[Any]:  # type: ignore[override]
         if self._conn is None:
             raise VaultCorrupt("the service store is closed")
         return self._conn
@@ -249,7 +249,9 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
                 self.graph().prune(keep=(USER_ID,))
         return gone
 
-    _RECORD_COLUMNS = "source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta, follows"
+    _RECORD_COLUMNS = (
+        "source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta, follows"
+    )
 
     def _record(self, row: Sequence[Any]) -> Record:
         source, kind, native_id, ref, timestamp, author, participants, title, text, sections, meta, follows = row
@@ -303,7 +305,10 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
         return [self._record(row) for row in self._q(sql, [*params, max(0, int(limit))])]
 
     def counts(self) -> dict[str, int]:
-        return {kind: int(n) for kind, n in self._q('SELECT kind, count(*) FROM records GROUP BY kind ORDER BY kind COLLATE "C"')}
+        return {
+            kind: int(n)
+            for kind, n in self._q('SELECT kind, count(*) FROM records GROUP BY kind ORDER BY kind COLLATE "C"')
+        }
 
     def chunk_count(self) -> int:
         return int(self._q("SELECT count(*) FROM chunks")[0][0])
@@ -312,9 +317,7 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
     def _source_indexes(self, prefixes: Sequence[str]) -> list[bytes]:
         """Blind indexes of the tenant's sources that start with one of ``prefixes`` (sources are few)."""
         rows = self._q("SELECT DISTINCT ON (source_bi) source_bi, source FROM records")
-        return [
-            bytes(bi) for bi, sealed in rows if self.c.text(sealed, "records.source").startswith(tuple(prefixes))
-        ]
+        return [bytes(bi) for bi, sealed in rows if self.c.text(sealed, "records.source").startswith(tuple(prefixes))]
 
     def _filters(self, filters: SearchFilters, alias: str) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -341,7 +344,8 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
         with self.transaction():
             any_term = " || ".join([query] * len(terms))
             stats = self._q(
-                "SELECT " + ", ".join(f"count(*) FILTER (WHERE tsv @@ {query})" for _ in terms)
+                "SELECT "
+                + ", ".join(f"count(*) FILTER (WHERE tsv @@ {query})" for _ in terms)
                 + f", avg(length(tsv)) FROM chunks WHERE tsv @@ ({any_term})",
                 [*terms, *terms],
             )[0]

@@ -20,9 +20,10 @@ Errors: unknown user (VaultNotFound), user exists (VaultExists), missing KEK (Pa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -32,6 +33,9 @@ from knowme.errors import ConfigError, StoreUnreachable, VaultExists, VaultNotFo
 from knowme.store.pgschema import APP_ROLE, PG_MIGRATIONS, SCHEMA, TENANT_TABLES
 from knowme.store.postgres import PostgresStore, _reason, connect
 from knowme.store.tenantkeys import TenantCipher, app_role_password, new_data_key, unwrap_key, wrap_key
+
+if TYPE_CHECKING:
+    from knowme.retrieve.embedders import Embedder
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _LOCK_ID = 0x6B6E6F77  # "know": the advisory lock taken while migrating
@@ -82,8 +86,8 @@ class Service:
             user = conn.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
             if superuser or schema_owner == user or (schema_owner is None and not bypass and user != APP_ROLE):
                 self._migrate(conn, superuser=bool(superuser))
-                params = {**self._params, "user": APP_ROLE, "password": app_role_password(self._kek)}
-                return make_conninfo(**params)
+                params: dict[str, Any] = {**self._params, "user": APP_ROLE, "password": app_role_password(self._kek)}
+                return make_conninfo("", **params)
             if bypass:
                 raise ConfigError(f"the role {user} bypasses row-level security: the service will not use it for data")
             pending = self._pending(conn)
@@ -172,7 +176,9 @@ class Service:
 
         conn = self._app()
         try:
-            row = conn.execute("SELECT tenant FROM tenants WHERE token_hash = %s", (token_hash(token or ""),)).fetchone()
+            row = conn.execute(
+                "SELECT tenant FROM tenants WHERE token_hash = %s", (token_hash(token or ""),)
+            ).fetchone()
         finally:
             conn.close()
         return row[0] if row else None
@@ -216,3 +222,18 @@ def service_from_env(environ: dict[str, str] | None = None, *, dim: int = 384) -
     if not is_service_url(url):
         raise ConfigError("set KNOWME_STORE=postgresql://... to use the vault service")
     return Service(url, load_kek(env), dim=dim)
+
+
+def service_store(make_embedder: Callable[[], Embedder]) -> tuple[PostgresStore, Embedder] | None:
+    """The store of ``KNOWME_USER`` in the service ``KNOWME_STORE`` names, with its embedder; None when
+    ``KNOWME_STORE`` is unset (the personal vault is used)."""
+    import os
+
+    if not os.environ.get("KNOWME_STORE"):
+        return None
+    user = os.environ.get("KNOWME_USER", "").strip()
+    if not user:
+        raise ConfigError("KNOWME_STORE is set: set KNOWME_USER to the service user whose data to open")
+    embedder = make_embedder()
+    service = service_from_env(dim=embedder.dim)
+    return service.open_store(user, dim=embedder.dim), embedder
