@@ -894,6 +894,9 @@ def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:
 
 def create(home: str | os.PathLike[str] | None = None, passphrase: str | None = None) -> Vault:
     """Make a new, empty vault; refuse if one exists."""
+    from knowme.store.service import refuse_in_service_mode
+
+    refuse_in_service_mode("creating a vault")
     folder = user_dir(home)
     if (folder / VAULT_FILE).exists():
         raise VaultExists(f"a vault already exists in {folder}")

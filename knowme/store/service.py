@@ -237,3 +237,14 @@ def service_store(make_embedder: Callable[[], Embedder]) -> tuple[PostgresStore,
     embedder = make_embedder()
     service = service_from_env(dim=embedder.dim)
     return service.open_store(user, dim=embedder.dim), embedder
+
+
+def refuse_in_service_mode(action: str) -> None:
+    """A clear error for what only a personal vault has (a passphrase, a vault file) when ``KNOWME_STORE`` is set."""
+    import os
+
+    if os.environ.get("KNOWME_STORE"):
+        raise ConfigError(
+            f"KNOWME_STORE is set: {action} is for a personal vault; in the vault service, users are created with "
+            "`knowme users add NAME` and their data is unlocked by the operator's KNOWME_KEK"
+        )

@@ -245,3 +245,12 @@ def test_two_users_through_the_cli_cannot_see_each_other(
     monkeypatch.setenv("KNOWME_USER", "ben")
     code, _, err = run_cli(capsys, "search", "anything")
     assert code == 3 and "no user named 'ben'" in err
+
+
+def test_personal_vault_commands_say_what_to_do_instead(
+    service_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KNOWME_USER", "fay")
+    for argv in (("init",), ("passphrase", "change"), ("unlock",)):
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2 and "knowme users add" in err, argv
