@@ -67,9 +67,8 @@ def main() -> None:
                     store.upsert_record(record, chunks, part)
             stores.append(store)
         total = args.tenants * args.per_tenant
-        print(
-            f"loaded {total} chunks ({args.tenants} tenants x {args.per_tenant}) in {time.perf_counter() - started:.1f} s"
-        )
+        took = time.perf_counter() - started
+        print(f"loaded {total} chunks ({args.tenants} tenants x {args.per_tenant}) in {took:.1f} s")
         store = stores[0]
         queries = _vectors(rng, centers, args.queries)
 
