@@ -894,7 +894,7 @@ def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:
 
 def create(home: str | os.PathLike[str] | None = None, passphrase: str | None = None) -> Vault:
     """Make a new, empty vault; refuse if one exists."""
-    from knowme.store.service import refuse_in_service_mode
+    from knowme.store.choose import refuse_in_service_mode
 
     refuse_in_service_mode("creating a vault")
     folder = user_dir(home)
@@ -913,7 +913,7 @@ def open(  # noqa: A001 - the documented API name
     """
     folder = user_dir(home)
     settings = load_settings(folder)
-    from knowme.store.service import service_store
+    from knowme.store.choose import service_store
 
     served = service_store(lambda: make_embedder(settings))
     if served is not None:

@@ -20,10 +20,9 @@ Errors: unknown user (VaultNotFound), user exists (VaultExists), missing KEK (Pa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -33,9 +32,6 @@ from knowme.errors import ConfigError, StoreUnreachable, VaultExists, VaultNotFo
 from knowme.store.pgschema import APP_ROLE, PG_MIGRATIONS, SCHEMA, TENANT_TABLES
 from knowme.store.postgres import PostgresStore, _reason, connect
 from knowme.store.tenantkeys import TenantCipher, app_role_password, new_data_key, unwrap_key, wrap_key
-
-if TYPE_CHECKING:
-    from knowme.retrieve.embedders import Embedder
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _LOCK_ID = 0x6B6E6F77  # "know": the advisory lock taken while migrating
@@ -222,29 +218,3 @@ def service_from_env(environ: dict[str, str] | None = None, *, dim: int = 384) -
     if not is_service_url(url):
         raise ConfigError("set KNOWME_STORE=postgresql://... to use the vault service")
     return Service(url, load_kek(env), dim=dim)
-
-
-def service_store(make_embedder: Callable[[], Embedder]) -> tuple[PostgresStore, Embedder] | None:
-    """The store of ``KNOWME_USER`` in the service ``KNOWME_STORE`` names, with its embedder; None when
-    ``KNOWME_STORE`` is unset (the personal vault is used)."""
-    import os
-
-    if not os.environ.get("KNOWME_STORE"):
-        return None
-    user = os.environ.get("KNOWME_USER", "").strip()
-    if not user:
-        raise ConfigError("KNOWME_STORE is set: set KNOWME_USER to the service user whose data to open")
-    embedder = make_embedder()
-    service = service_from_env(dim=embedder.dim)
-    return service.open_store(user, dim=embedder.dim), embedder
-
-
-def refuse_in_service_mode(action: str) -> None:
-    """A clear error for what only a personal vault has (a passphrase, a vault file) when ``KNOWME_STORE`` is set."""
-    import os
-
-    if os.environ.get("KNOWME_STORE"):
-        raise ConfigError(
-            f"KNOWME_STORE is set: {action} is for a personal vault; in the vault service, users are created with "
-            "`knowme users add NAME` and their data is unlocked by the operator's KNOWME_KEK"
-        )

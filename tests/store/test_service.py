@@ -233,6 +233,13 @@ def test_two_users_through_the_cli_cannot_see_each_other(
         leaked = [w for w in windows(texts[user]) if w in dump]
         assert leaked == [], f"{user}'s sentences are readable in the database: {leaked[:3]}"
     assert "'avillez'" in dump  # the scan reads the chunks: the stemmed index terms are there, in clear, unordered
+    # and the scan would see a sentence stored unsealed (a probe row written as the superuser, then removed)
+    probe = texts["ana"][0]
+    with psycopg.connect(service_env, autocommit=True) as conn:
+        conn.execute(f"INSERT INTO {SCHEMA}.meta(tenant, key, value) VALUES ('probe', 'k', %s)", (probe.encode(),))
+        probed = dump_text(service_env)
+        assert all(w in probed for w in windows([probe]))
+        conn.execute(f"DELETE FROM {SCHEMA}.meta WHERE tenant = 'probe'")
 
     monkeypatch.setenv("CI", "true")
     code, _, err = run_cli(capsys, "users", "remove", "ben")
