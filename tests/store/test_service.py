@@ -261,3 +261,29 @@ def test_personal_vault_commands_say_what_to_do_instead(
     for argv in (("init",), ("passphrase", "change"), ("unlock",)):
         code, _, err = run_cli(capsys, *argv)
         assert code == 2 and "knowme users add" in err, argv
+
+
+def test_stores_share_nothing_but_the_database(service_env: str) -> None:
+    """Two stores of one user (two processes behind a load balancer) see each other's writes at once; the audit
+    log refuses deletes and rewrites of who/what/when in the database itself."""
+    from datetime import UTC, datetime
+
+    from knowme.privacy.grants import AuditEvent
+
+    service = Service(service_env, KEK, dim=8)
+    service.add_user("gus")
+    first, second = service.open_store("gus", dim=8), Service(service_env, KEK, dim=8).open_store("gus", dim=8)
+    try:
+        first.set_meta("k", "v1")
+        assert second.get_meta("k") == "v1"
+        second.append_audit(AuditEvent(datetime.now(UTC), "owner", "search", {"refs": ["a"]}))
+        assert [e.action for e in first.audit_events()] == ["search"]
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            first._x("DELETE FROM audit_events")
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            first._x("UPDATE audit_events SET action = 'nothing'")
+        assert first.redact_audit({"a": "forgotten:1"}) == 1
+        assert second.audit_events()[0].detail == {"refs": ["forgotten:1"]}
+    finally:
+        first.close()
+        second.close()
