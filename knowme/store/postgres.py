@@ -25,7 +25,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +74,17 @@ def _reason(exc: BaseException) -> str:
     """The first line of a driver error, without the connection string (which may hold a password)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text.split("password")[0].strip() or type(exc).__name__
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """Turn a lost connection into :class:`~knowme.errors.StoreUnreachable` (other database errors are bugs)."""
+    from knowme.errors import StoreUnreachable
+
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        raise StoreUnreachable(f"lost the service database ({_reason(exc)})") from None
 
 
 class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
@@ -127,7 +138,8 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
                 yield
             except BaseException:
                 if not conn.closed:
-                    conn.execute("ROLLBACK")
+                    with suppress(psycopg.Error):  # a lost connection has nothing to roll back
+                        conn.execute("ROLLBACK")
                 raise
             else:
                 self._run("COMMIT")
@@ -144,13 +156,13 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
 
     def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
         """Run a statement in the tenant's transaction; return its rows (none for a statement without result)."""
-        with self.transaction():
+        with self.transaction(), _reachable():
             cur = self.conn.execute(sql, params)  # type: ignore[arg-type]
             return cur.fetchall() if cur.description else []
 
     def _x(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> int:
         """Run a statement in the tenant's transaction; return how many rows it changed."""
-        with self.transaction():
+        with self.transaction(), _reachable():
             return int(self.conn.execute(sql, params).rowcount)  # type: ignore[arg-type]
 
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -287,3 +287,17 @@ def test_stores_share_nothing_but_the_database(service_env: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_lost_database_connection_is_a_clear_error(service_env: str) -> None:
+    service = Service(service_env, KEK, dim=8)
+    service.add_user("hal")
+    store = service.open_store("hal", dim=8)
+    try:
+        store.set_meta("k", "v")
+        with psycopg.connect(service_env, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
+        with pytest.raises(StoreUnreachable, match="lost the service database"):
+            store.get_meta("k")
+    finally:
+        store.close()
