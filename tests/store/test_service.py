@@ -149,7 +149,9 @@ def test_a_vault_on_the_service(service_env: str, tmp_path: Path, monkeypatch: p
         vault.choose_backend("extractive")
         answer = vault.ask("Where did I reserve a table for the anniversary?")
         assert answer.citations and any("Avillez" in h.text for h in answer.evidence)
-        assert vault.people(), "the graph was built on the service store"
+        assert {"José Núñez", "Lena Fischer"} <= {p.name for p in vault.people()}  # the graph, built on the service
+        birthday = [f for f in vault.facts() if f.predicate == "birthday"]
+        assert [(f.subject, f.value) for f in birthday] == [("Lena Fischer", "1990-06-21")] and birthday[0].refs
         grant, token = vault.grant("claude-desktop", "notes")
         assert vault.check_grant(token).id == grant.id
         forgotten = vault.forget(source=paths["note"])
@@ -198,7 +200,10 @@ def test_two_users_through_the_cli_cannot_see_each_other(
     samples = write_life(tmp_path / "samples")
     demo = tmp_path / "demo"
     generate_life(demo)
-    lives = {"ana": [str(p) for p in samples.values()], "ben": [str(demo / "notes"), str(demo / "contacts")]}
+    lives = {
+        "ana": [str(p) for p in samples.values()],
+        "ben": [str(demo / "notes"), str(demo / "contacts"), str(demo / "chats" / "friends.chat.jsonl")],
+    }
     tokens = {}
     for user in lives:
         code, out, _ = run_cli(capsys, "users", "add", user, "--json")
