@@ -125,8 +125,8 @@ def init(
 ) -> None:
     """Create a new encrypted vault (asks for a passphrase unless KNOWME_PASSPHRASE is set)."""
     import knowme.config
-    from knowme.store.keys import keyring_set, resolve_passphrase
     from knowme.store.choose import refuse_in_service_mode
+    from knowme.store.keys import keyring_set, resolve_passphrase
     from knowme.vault import create
 
     refuse_in_service_mode("`knowme init`")

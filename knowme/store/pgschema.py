@@ -225,7 +225,8 @@ def pg002_row_security(conn: Any, dim: int) -> None:
     conn.execute(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {APP_ROLE}")
     conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {SCHEMA} TO {APP_ROLE}")
     conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {APP_ROLE}")
-    conn.execute(f"REVOKE UPDATE, DELETE ON migrations FROM {APP_ROLE}")
+    conn.execute(f"REVOKE INSERT, UPDATE, DELETE ON migrations FROM {APP_ROLE}")
+    conn.execute(f"REVOKE UPDATE ON tenants FROM {APP_ROLE}")  # a wrapped key or token is never rewritten
 
 
 PG_MIGRATIONS: tuple[Migration, ...] = (pg001_tables, pg002_row_security)
