@@ -10,7 +10,8 @@ one type. The command line maps each to one friendly line and an exit code.
     │   ├── VaultExists        `init` on a folder that already holds a vault
     │   ├── WrongPassphrase    the key does not open the vault
     │   ├── PassphraseMissing  no passphrase from the environment, keyring or a prompt
-    │   └── VaultCorrupt       the file opens but its contents are damaged
+    │   ├── VaultCorrupt       the file opens but its contents are damaged
+    │   └── StoreUnreachable   the service database (KNOWME_STORE) cannot be reached
     ├── IngestError            a path cannot be ingested at all (not found, unknown format)
     ├── ParseError             one item of a source cannot be read (reported, never fatal)
     ├── BackendError           a language model or embedder failed or is unreachable
@@ -53,6 +54,10 @@ class PassphraseMissing(VaultError):
 
 class VaultCorrupt(VaultError):
     pass
+
+
+class StoreUnreachable(VaultError):
+    """The service database named by ``KNOWME_STORE`` refused the connection or went away."""
 
 
 class IngestError(KnowmeError):

@@ -977,6 +977,9 @@ def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:
 
 def create(home: str | os.PathLike[str] | None = None, passphrase: str | None = None) -> Vault:
     """Make a new, empty vault; refuse if one exists."""
+    from knowme.store.choose import refuse_in_service_mode
+
+    refuse_in_service_mode("creating a vault")
     folder = user_dir(home)
     if (folder / VAULT_FILE).exists():
         raise VaultExists(f"a vault already exists in {folder}")
@@ -986,9 +989,18 @@ def create(home: str | os.PathLike[str] | None = None, passphrase: str | None = 
 def open(  # noqa: A001 - the documented API name
     home: str | os.PathLike[str] | None = None, passphrase: str | None = None, *, create: bool = True
 ) -> Vault:
-    """Open the vault in ``home`` (default ``KNOWME_HOME``), creating it on first use unless ``create=False``."""
+    """Open the vault in ``home`` (default ``KNOWME_HOME``), creating it on first use unless ``create=False``.
+
+    With ``KNOWME_STORE=postgresql://...`` and ``KNOWME_USER`` set, open that user's data in the vault service
+    instead (see docs/service.md); ``home`` then only holds settings, and no passphrase is needed.
+    """
     folder = user_dir(home)
     settings = load_settings(folder)
+    from knowme.store.choose import service_store
+
+    served = service_store(lambda: make_embedder(settings))
+    if served is not None:
+        return Vault(folder, served[0], served[1], settings)
     db = folder / VAULT_FILE
     keyfile = folder / KEY_FILE
     if db.exists() and not keyfile.exists():

@@ -125,9 +125,11 @@ def init(
 ) -> None:
     """Create a new encrypted vault (asks for a passphrase unless KNOWME_PASSPHRASE is set)."""
     import knowme.config
+    from knowme.store.choose import refuse_in_service_mode
     from knowme.store.keys import keyring_set, resolve_passphrase
     from knowme.vault import create
 
+    refuse_in_service_mode("`knowme init`")
     folder = knowme.config.user_dir(home)
     passphrase = resolve_passphrase(folder, None, creating=True)
     with create(folder, passphrase) as vault:
@@ -257,7 +259,7 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces import graph_cli, persona_cli, privacy_cli, server_cli, sources_cli
+    from knowme.interfaces import graph_cli, persona_cli, privacy_cli, server_cli, sources_cli, users_cli
     from knowme.interfaces.cli_eval import eval_app
 
     graph_cli.register(app)
@@ -265,6 +267,7 @@ def _register_subcommands() -> None:
     server_cli.register(app)
     persona_cli.register(app)
     sources_cli.register(app)
+    users_cli.register(app)
     app.add_typer(eval_app, name="eval")
 
 

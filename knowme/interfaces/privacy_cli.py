@@ -146,6 +146,9 @@ def _new_passphrase() -> str:
 @passphrase_app.command("change")
 def passphrase_change(home: HomeOpt = None) -> None:
     """Re-encrypt the vault under a new passphrase (KNOWME_NEW_PASSPHRASE, or asked twice on a terminal)."""
+    from knowme.store.choose import refuse_in_service_mode
+
+    refuse_in_service_mode("a passphrase")
     with _open(home) as vault:
         new = _new_passphrase()
         vault.change_passphrase(new)
@@ -167,6 +170,9 @@ def lock(home: HomeOpt = None) -> None:
 
 def unlock(home: HomeOpt = None) -> None:
     """Keep the vault passphrase in the OS keyring (checked against the vault first)."""
+    from knowme.store.choose import refuse_in_service_mode
+
+    refuse_in_service_mode("a passphrase")
     with _open(home) as vault:
         from knowme.store.keys import resolve_passphrase
 
