@@ -236,7 +236,7 @@ class BrowserHistoryConnector(Connector):
                 tables = _table_names(conn)
             finally:
                 conn.close()
-        except (OSError, sqlite3.Error):
+        except (OSError, sqlite3.Error, UnicodeDecodeError):
             tables = set()
         if tables.issuperset(cls.required_tables):
             return SURE
@@ -352,7 +352,7 @@ class BrowserHistoryConnector(Connector):
                     raise IngestError(self._unreadable(f"it has no {' or '.join(missing)} table"))
                 conn.create_function("knowme_keep", 2, self._keep, deterministic=True)
                 yield conn
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise IngestError(self._unreadable(exc)) from exc
             finally:
                 conn.close()
@@ -388,7 +388,7 @@ class BrowserHistoryConnector(Connector):
             finally:
                 recovery.close()
             return _connect_read_only(copy)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged schema may not even be text
             raise IngestError(self._unreadable(exc)) from exc
 
     def _keep(self, url: object, transition: object) -> bool:
@@ -398,7 +398,8 @@ class BrowserHistoryConnector(Connector):
         return value is None or self._keeps_transition(value)
 
     def _unreadable(self, reason: object) -> str:
-        return f"{self.path} is not a readable {self.label} database: {reason}"
+        said = " ".join(str(reason).split())[:300]  # SQLite may quote a damaged schema, line breaks and all
+        return f"{self.path} is not a readable {self.label} database: {said}"
 
 
 class ChromiumHistoryConnector(BrowserHistoryConnector):
