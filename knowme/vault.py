@@ -579,13 +579,7 @@ class Vault:
         records = self.store.records_by_ref(reply_to)
         if not records:
             raise ConfigError(f"no record {reply_to!r} in the vault; use a ref from search")
-        backend: ChatBackend | None = None
-        if phrase:
-            backend = self.backend
-            if self.settings.llm.backend == "embedded":  # the voice adapter, when one is trained, phrases drafts
-                from knowme.learn.generate import adapted_backend
-
-                backend = adapted_backend(self.store) or backend
+        backend = self.phrasing_backend() if phrase else None
         return draft_reply(self.store, records[-1], intent, sent_messages(self.store), backend=backend)
 
     def suggest_slots(
@@ -923,6 +917,16 @@ class Vault:
         from knowme.learn.voice import learn_status
 
         return learn_status(self.store)
+
+    def phrasing_backend(self) -> ChatBackend:
+        """The model that rewords drafts: the voice adapter when one is in use and the configured backend is the
+        embedded default (see :mod:`knowme.learn.generate`), else the configured backend."""
+        backend = self.backend
+        if backend.name == "embedded":
+            from knowme.learn.generate import adapted_backend
+
+            return adapted_backend(self.store) or backend
+        return backend
 
     def export_adapter(self, folder: str | os.PathLike[str]) -> list[Path]:
         """Write the voice adapter in use as a standard PEFT folder: adapter_config.json, adapter_model.safetensors."""

@@ -56,13 +56,19 @@ def test_manifest_forget_rolls_back_only_the_shard_and_slice_that_saw_it() -> No
     assert manifest.shards[2].trained == 0  # seen in slice 0: retrain the shard from scratch
 
 
-def test_too_little_text_is_refused_with_the_amounts(vault: knowme.Vault, tmp_path: Path) -> None:
+def test_too_little_text_is_refused_with_the_amounts(
+    vault: knowme.Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     box = tmp_path / "life"
     write_life(box)
     (box / "mail.mbox").unlink()
     vault.ingest(box)
     with pytest.raises(LearnError, match=r"0 words in 0 .* at least 400 needed"):
         vault.learn_voice(**FAST)
+    vault.close()
+    with pytest.raises(SystemExit) as exit_:
+        main(["learn", "voice", "--max-steps", "1", "--max-minutes", "1", "--method", "lora", "--fresh"])
+    assert exit_.value.code == 9 and "at least 400 needed" in capsys.readouterr().err
 
 
 def test_loss_falls_on_a_repeated_text() -> None:
@@ -150,9 +156,7 @@ def main_ok(argv: list[str]) -> bool:
     return True
 
 
-def test_resume_continues_from_the_saved_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
-    monkeypatch.setenv("KNOWME_HOME", str(home))
+def test_resume_continues_from_the_saved_step(home: Path, tmp_path: Path) -> None:
     with knowme.open(home, PASSPHRASE) as v:
         v.ingest(write_life(tmp_path / "life"))
         first = v.learn_voice(shards=1, max_steps=2, **FAST)
@@ -163,7 +167,21 @@ def test_resume_continues_from_the_saved_step(tmp_path: Path, monkeypatch: pytes
         second = v.learn_voice(shards=1, max_steps=1, **FAST)
         assert second.steps == 1
         resumed = load_state(v.store, progress_name(0)) or load_state(v.store, checkpoint_name(0, 0))
-        assert resumed is not None and resumed.step == 3 and resumed.losses[:2] == saved.losses
+    assert resumed is not None and resumed.step == 3 and resumed.losses[:2] == saved.losses
+
+
+def test_draft_is_phrased_by_the_adapted_model(trained: tuple[Path, Path]) -> None:
+    from knowme.learn.generate import AdaptedBackend
+    from knowme.llm.base import CompletionOptions, Message
+
+    with _open(trained[0]) as v:
+        backend = v.phrasing_backend()
+        assert isinstance(backend, AdaptedBackend) and "voice adapter" in backend.describe()
+        ask = [Message("user", "Write a short note to Ivo.")]
+        reply = backend.complete(ask, CompletionOptions(max_tokens=8))
+        assert reply and reply == backend.complete(ask, CompletionOptions(max_tokens=8))  # greedy: repeatable
+        v.choose_backend("extractive")
+        assert not isinstance(v.phrasing_backend(), AdaptedBackend)  # only the embedded default is replaced
 
 
 def test_forget_stales_exactly_the_shard_that_saw_it_and_retrain_clears_it(
