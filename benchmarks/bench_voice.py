@@ -119,7 +119,7 @@ def measure(label: str, state: AdapterState | None, held: list[str], candidates:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--home", type=Path, default=None)
-    parser.add_argument("--epochs", type=float, default=4.0)
+    parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--years", default="2024,2025")
     parser.add_argument("--candidates", type=int, default=1000)
     args = parser.parse_args()

@@ -143,7 +143,7 @@ def learn_voice(
     method: str = "lora",
     shards: int = 4,
     slices: int = 2,
-    epochs: float = 4.0,
+    epochs: float = 2.0,
     max_steps: int | None = None,
     max_minutes: float | None = None,
     resume: bool = True,
