@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--years", default="2024,2025")
     parser.add_argument("--candidates", type=int, default=1000)
+    parser.add_argument("--parts", default="base,lora,prompt,sisa", help="which parts to run (comma-separated)")
     args = parser.parse_args()
     root = args.home or Path(tempfile.mkdtemp(prefix="bench-voice-"))
     t0 = time.monotonic()
@@ -140,9 +141,13 @@ def main() -> None:
 
     common = {"exclude_refs": held_refs, "epochs": args.epochs, "nice": False}
     print("held-out perplexity of the user's own sent mail (lower is better)")
-    base_ppl = measure("base SmolLM2-135M", None, held, args.candidates, None)
+    parts = set(args.parts.split(","))
+    if "base" in parts:
+        base_ppl = measure("base SmolLM2-135M", None, held, args.candidates, None)
+    else:
+        base_ppl = perplexity(*model_with(None), held)
     results: dict[str, tuple[float, float, int, int]] = {}
-    for method in ("lora", "prompt"):
+    for method in [m for m in ("lora", "prompt") if m in parts]:
         report = vault.learn_voice(method=method, shards=1, slices=1, **common)
         state = load_state(vault.store, ADAPTER)
         ppl = measure(f"{method}, one adapter", state, held, args.candidates, base_ppl)
@@ -152,6 +157,18 @@ def main() -> None:
         print(f"    trained {report.steps} steps in {report.seconds:.0f} s ({per_step:.2f} s/step), "
               f"adapter {nbytes / 1e6:.2f} MB, peak RSS {peak_mb():.0f} MB")  # fmt: skip
 
+    if "sisa" in parts:
+        sisa(vault, common, held, args.candidates, base_ppl)
+    if "lora" in parts and "prompt" in parts:
+        lora, prompt = results["lora"], results["prompt"]
+        print(f"\nsummary: LoRA ppl {lora[0]:.2f} ({lora[3] / 1e6:.2f} MB, {lora[1]:.0f} s) vs prompt ppl "
+              f"{prompt[0]:.2f} ({prompt[3] / 1e6:.3f} MB, {prompt[1]:.0f} s); base {base_ppl:.2f}")  # fmt: skip
+    print(f"peak RSS {peak_mb():.0f} MB; total {time.monotonic() - t0:.0f} s")
+    vault.close()
+
+
+def sisa(vault: knowme.Vault, common: dict[str, Any], held: list[str], candidates: int, base_ppl: float) -> None:
+    args = argparse.Namespace(candidates=candidates)
     print("\nSISA: 4 shards x 2 slices, LoRA")
     full = vault.learn_voice(method="lora", shards=4, slices=2, **common)
     print(f"  full training: {full.steps} steps in {full.seconds:.0f} s, peak RSS {peak_mb():.0f} MB")
@@ -177,11 +194,6 @@ def main() -> None:
     status = vault.learn_status()
     print(f"  learn status: {status.checked_hashes} hashes behind the adapter in use, "
           f"{status.forgotten_in_use} forgotten (clean: {status.clean})")  # fmt: skip
-    lora, prompt = results["lora"], results["prompt"]
-    print(f"\nsummary: LoRA ppl {lora[0]:.2f} ({lora[3] / 1e6:.2f} MB, {lora[1]:.0f} s) vs prompt ppl {prompt[0]:.2f} "
-          f"({prompt[3] / 1e6:.3f} MB, {prompt[1]:.0f} s); base {base_ppl:.2f}; peak RSS {peak_mb():.0f} MB; "
-          f"total {time.monotonic() - t0:.0f} s")  # fmt: skip
-    vault.close()
 
 
 if __name__ == "__main__":
