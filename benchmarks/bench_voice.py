@@ -67,6 +67,8 @@ def plant_canary(folder: Path, owner: str) -> Path:
 def build(home: Path, years: list[int]) -> tuple[knowme.Vault, str]:
     vault = knowme.open(home, PASSPHRASE)
     owner = ""
+    if vault.store.counts():  # a vault built by an earlier run (its sources are where that run wrote them)
+        return vault, owner
     for year in years:
         life = home.parent / f"life-{year}"
         manifest = generate_life(life, seed=7, year=year)
