@@ -16,7 +16,8 @@ one type. The command line maps each to one friendly line and an exit code.
     ├── ParseError             one item of a source cannot be read (reported, never fatal)
     ├── BackendError           a language model or embedder failed or is unreachable
     ├── AccessDenied           a client's token is unknown, expired or revoked
-    └── SourceError            a registered source is unknown, unreachable or refuses the credentials
+    ├── SourceError            a registered source is unknown, unreachable or refuses the credentials
+    └── LearnError             too little of the user's own text to learn from, or no adapter trained yet
 """
 
 from __future__ import annotations
@@ -82,3 +83,9 @@ class SourceError(KnowmeError):
     """A registered source cannot be used: unknown name, server down, wrong password, missing credentials."""
 
     exit_code = 8
+
+
+class LearnError(KnowmeError):
+    """Learning cannot start or finish: too little of the user's own writing, no adapter yet, a bad budget."""
+
+    exit_code = 9

@@ -49,6 +49,7 @@ ASK_CANDIDATES = 40
 if TYPE_CHECKING:
     from knowme.assist.draft import Draft
     from knowme.graph.views import FactView, PersonProfile, PersonSummary, TimelineEntry
+    from knowme.learn.voice import LearnReport, LearnStatus
     from knowme.persona.digest import Digest
     from knowme.persona.model import Feedback, Preference
     from knowme.persona.rerank import Reranker
@@ -622,9 +623,8 @@ class Vault:
         records = self.store.records_by_ref(reply_to)
         if not records:
             raise ConfigError(f"no record {reply_to!r} in the vault; use a ref from search")
-        return draft_reply(
-            self.store, records[-1], intent, sent_messages(self.store), backend=self.backend if phrase else None
-        )
+        backend = self.phrasing_backend() if phrase else None
+        return draft_reply(self.store, records[-1], intent, sent_messages(self.store), backend=backend)
 
     def suggest_slots(
         self,
@@ -819,6 +819,10 @@ class Vault:
         if not dry_run and not result.empty:
             self._audit("owner", "forget", {"counts": result.counts.as_dict()})
             self._settle_money(force=True)
+        if not dry_run and result.records:
+            from knowme.learn.voice import on_forget
+
+            on_forget(self.store, [r.content_hash for r in result.records])  # stale shards wait for a retrain
         return result
 
     def _forgetting(self) -> ForgettingStore:
@@ -969,6 +973,51 @@ class Vault:
             return []
         hits = self.search(query, k=max(4 * k, 40), kinds=allowed, **options)
         return filter_hits(hits, current)[:k]
+
+    # -- learning (knowme.learn) -------------------------------------------------------------------------------
+    def learn_voice(
+        self,
+        *,
+        method: str = "lora",
+        shards: int = 4,
+        max_steps: int | None = None,
+        max_minutes: float | None = None,
+        resume: bool = True,
+        progress: ProgressHook | None = None,
+        **options: Any,
+    ) -> LearnReport:
+        """Fine-tune the voice adapter on the user's own writing, within the budget (see :mod:`knowme.learn.voice`);
+        ``resume`` keeps every valid checkpoint (interrupted runs continue, only stale shards retrain)."""
+        from knowme.learn.voice import learn_voice
+
+        report = learn_voice(self.store, method=method, shards=shards, max_steps=max_steps, max_minutes=max_minutes,
+                             resume=resume, progress=progress, **options)  # fmt: skip
+        self._audit("owner", "learn_voice", {"method": method, "steps": report.steps, "records": report.records})
+        return report
+
+    def learn_status(self) -> LearnStatus:
+        """The voice adapter's shards, what is stale, and the check that no adapter in use saw a forgotten record."""
+        from knowme.learn.voice import learn_status
+
+        return learn_status(self.store)
+
+    def phrasing_backend(self) -> ChatBackend:
+        """The model that rewords drafts: the voice adapter when one is in use and the configured backend is the
+        embedded default (see :mod:`knowme.learn.generate`), else the configured backend."""
+        backend = self.backend
+        if backend.name == "embedded":
+            from knowme.learn.generate import adapted_backend
+
+            return adapted_backend(self.store) or backend
+        return backend
+
+    def export_adapter(self, folder: str | os.PathLike[str]) -> list[Path]:
+        """Write the voice adapter in use as a standard PEFT folder: adapter_config.json, adapter_model.safetensors."""
+        from knowme.learn.voice import export_adapter
+
+        written = export_adapter(self.store, Path(folder).expanduser())
+        self._audit("owner", "export_adapter", {"path": str(Path(folder).expanduser().resolve())})
+        return written
 
 
 def vault_exists(home: str | os.PathLike[str] | None = None) -> bool:

@@ -259,7 +259,7 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces import graph_cli, persona_cli, privacy_cli, server_cli, sources_cli, users_cli
+    from knowme.interfaces import graph_cli, learn_cli, persona_cli, privacy_cli, server_cli, sources_cli, users_cli
     from knowme.interfaces.cli_eval import eval_app
 
     graph_cli.register(app)
@@ -268,6 +268,7 @@ def _register_subcommands() -> None:
     persona_cli.register(app)
     sources_cli.register(app)
     users_cli.register(app)
+    learn_cli.register(app)  # learn voice, learn status, learn export-adapter
     app.add_typer(eval_app, name="eval")
 
 

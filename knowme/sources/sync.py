@@ -93,14 +93,18 @@ def forget_records(store: Store, record_ids: Sequence[str]) -> int:
     """Forget these records and what only they supported (no tombstone: a restored item may sync back)."""
     from knowme.graph.build import prune_deliveries
     from knowme.graph.resolve import prune_owner_counts
+    from knowme.learn.voice import on_forget
     from knowme.store.base import ForgettingStore
 
+    hashes = list(store.content_hashes(record_ids).values())
     if not isinstance(store, ForgettingStore):
-        return store.delete_records(record_ids)
-    counts = store.forget(record_ids, tombstone=False)
-    prune_owner_counts(store)
-    prune_deliveries(store, record_ids)
-    return counts.records
+        gone = store.delete_records(record_ids)
+    else:
+        gone = store.forget(record_ids, tombstone=False).records
+        prune_owner_counts(store)
+        prune_deliveries(store, record_ids)
+    on_forget(store, hashes)  # the voice adapter's shards that saw them wait for a retrain
+    return gone
 
 
 def sync_source(

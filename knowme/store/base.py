@@ -327,3 +327,35 @@ class GovernanceStore(ABC):
     @abstractmethod
     def redact_audit(self, replacements: Mapping[str, str]) -> int:
         """Replace refs (keys) by placeholders (values) in audit details, after a forget; return events changed."""
+
+
+# -- learned artifacts (knowme.learn) ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """A named blob the vault keeps for a learner (an adapter, a checkpoint, a manifest): never its bytes."""
+
+    name: str
+    kind: str
+    meta: Mapping[str, Any]
+    size: int
+    updated_at: datetime
+
+
+class ArtifactStore(ABC):
+    """Opaque bytes kept inside the vault (so encrypted with its key); :class:`Store` backends implement it too."""
+
+    @abstractmethod
+    def save_artifact(self, name: str, kind: str, meta: Mapping[str, Any], blob: bytes) -> ArtifactInfo:
+        """Insert or replace the artifact ``name``; ``meta`` is a JSON-serialisable description."""
+
+    @abstractmethod
+    def load_artifact(self, name: str) -> tuple[ArtifactInfo, bytes] | None:
+        """The artifact ``name`` and its bytes, or None."""
+
+    @abstractmethod
+    def list_artifacts(self, *, prefix: str = "", kind: str | None = None) -> list[ArtifactInfo]:
+        """Artifacts whose name starts with ``prefix`` (and of ``kind``), by name."""
+
+    @abstractmethod
+    def delete_artifacts(self, names: Sequence[str]) -> int:
+        """Delete these artifacts (their bytes are overwritten on disk); return how many went."""

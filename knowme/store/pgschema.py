@@ -25,8 +25,8 @@ APP_ROLE = "knowme_app"
 
 Migration = Callable[[Any, int], None]
 
-#: The tables of user data (all under RLS), in creation order.
-TENANT_TABLES = (
+#: The tables of user data made by ``pg001_tables`` (row security from ``pg002_row_security``).
+BASE_TABLES = (
     "meta",
     "records",
     "chunks",
@@ -45,6 +45,8 @@ TENANT_TABLES = (
     "entity_merges",
     "alias_pins",
 )
+#: Every table of user data (all under RLS), in creation order.
+TENANT_TABLES = (*BASE_TABLES, "artifacts")
 
 
 def _run(conn: Any, sql: str) -> None:
@@ -192,7 +194,7 @@ def pg001_tables(conn: Any, dim: int) -> None:
 
 def pg002_row_security(conn: Any, dim: int) -> None:
     """Row-level security on every table of user data, the append-only audit log, and the app role's rights."""
-    for table in TENANT_TABLES:
+    for table in BASE_TABLES:
         conn.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         conn.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         conn.execute(
@@ -229,4 +231,31 @@ def pg002_row_security(conn: Any, dim: int) -> None:
     conn.execute(f"REVOKE UPDATE ON tenants FROM {APP_ROLE}")  # a wrapped key or token is never rewritten
 
 
-PG_MIGRATIONS: tuple[Migration, ...] = (pg001_tables, pg002_row_security)
+def pg004_artifacts(conn: Any, dim: int) -> None:
+    """Learned artifacts (voice adapters, checkpoints, the SISA manifest): names and kinds are knowme's own labels,
+    in clear; the description and the bytes are sealed with the tenant's key. Under RLS like every user table."""
+    conn.execute(
+        """
+        CREATE TABLE artifacts (
+            tenant text NOT NULL,
+            name text NOT NULL,
+            kind text NOT NULL,
+            meta bytea NOT NULL,
+            blob bytea NOT NULL,
+            size bigint NOT NULL,
+            created_at text NOT NULL,
+            updated_at text NOT NULL,
+            PRIMARY KEY (tenant, name)
+        )
+        """
+    )
+    conn.execute("ALTER TABLE artifacts ENABLE ROW LEVEL SECURITY")
+    conn.execute("ALTER TABLE artifacts FORCE ROW LEVEL SECURITY")
+    conn.execute(
+        "CREATE POLICY tenant_only ON artifacts USING (tenant = current_setting('knowme.tenant', true)) "
+        "WITH CHECK (tenant = current_setting('knowme.tenant', true))"
+    )
+    conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON artifacts TO {APP_ROLE}")
+
+
+PG_MIGRATIONS: tuple[Migration, ...] = (pg001_tables, pg002_row_security, pg004_artifacts)

@@ -36,6 +36,7 @@ from knowme.errors import VaultCorrupt
 from knowme.graph.model import USER_ID
 from knowme.models import Chunk, Record, Section, SourceEntry
 from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
+from knowme.store.pgartifacts import PgArtifacts
 from knowme.store.pgforget import PgForgetting, PgPortable
 from knowme.store.pggovernance import PgGovernance
 from knowme.store.pgschema import SCHEMA
@@ -87,7 +88,7 @@ def _reachable() -> Iterator[None]:
         raise StoreUnreachable(f"lost the service database ({_reason(exc)})") from None
 
 
-class PostgresStore(PgForgetting, PgPortable, PgGovernance, Store):
+class PostgresStore(PgForgetting, PgPortable, PgGovernance, PgArtifacts, Store):
     """:class:`~knowme.store.base.Store` for one tenant of the service database."""
 
     def __init__(self, conninfo: str, tenant: str, cipher: TenantCipher, *, dim: int) -> None:

@@ -294,6 +294,25 @@ def m007_sources(conn: Any, dim: int) -> None:
     )
 
 
+def m008_adapters(conn: Any, dim: int) -> None:
+    """Learned artifacts kept inside the vault (encrypted with it): voice adapters, their training checkpoints and
+    the manifest of which records trained which shard (``knowme learn``)."""
+    _script(
+        conn,
+        """
+        CREATE TABLE artifacts (
+            name TEXT PRIMARY KEY,         -- e.g. voice/shard-0/slice-1
+            kind TEXT NOT NULL,            -- adapter, checkpoint, manifest
+            meta TEXT NOT NULL,            -- JSON object describing the blob (never training text)
+            blob BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX artifacts_kind ON artifacts(kind);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_records_and_chunks,
     m002_graph_and_governance,
@@ -302,4 +321,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     m005_record_follows,
     m006_persona,
     m007_sources,
+    m008_adapters,
 )

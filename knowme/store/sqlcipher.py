@@ -24,6 +24,7 @@ from sqlcipher3 import dbapi2 as sqlite
 from knowme.errors import VaultCorrupt, WrongPassphrase
 from knowme.graph.model import USER_ID
 from knowme.models import Chunk, Record, Section, SourceEntry
+from knowme.store.artifacts import SQLCipherArtifacts
 from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
 from knowme.store.forgetting import SQLCipherForgetting
 from knowme.store.governance import SQLCipherGovernance
@@ -76,7 +77,9 @@ LARGE_INDEX = 20_000
 COMMON_TERM_SHARE = 0.1
 
 
-class SQLCipherStore(SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQLCipherGovernance, Store):
+class SQLCipherStore(
+    SQLCipherForgetting, SQLCipherRekey, SQLCipherPortable, SQLCipherGovernance, SQLCipherArtifacts, Store
+):
     """:class:`~knowme.store.base.Store` on an encrypted SQLite file."""
 
     def __init__(self, path: Path, key: bytes, *, dim: int, cache_mb: int = 256) -> None:

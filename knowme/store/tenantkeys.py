@@ -123,6 +123,18 @@ class TenantCipher:
         except InvalidTag:
             raise VaultCorrupt(f"a sealed {label} value does not open with this user's key (damaged row)") from None
 
+    def seal_bytes(self, value: bytes, label: str) -> bytes:
+        """:meth:`seal` for binary values (learned adapters)."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, bytes(value), label.encode("ascii"))
+
+    def open_bytes(self, blob: bytes | memoryview, label: str) -> bytes:
+        data = bytes(blob)
+        try:
+            return self._aead.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], label.encode("ascii"))
+        except InvalidTag:
+            raise VaultCorrupt(f"a sealed {label} value does not open with this user's key (damaged row)") from None
+
     def text(self, blob: bytes | memoryview | None, label: str) -> str:
         """:meth:`open` for a column that is never NULL."""
         value = self.open(blob, label)

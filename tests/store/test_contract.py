@@ -353,3 +353,24 @@ def test_items_deleted_at_a_source_are_marked_or_forgotten(store: Any) -> None:
     assert found == {other.id}
     near = {store.load_chunks([c])[c].record_id for c, _ in store.vector_search(vec(0), 10, SearchFilters())}
     assert near == {other.id}
+
+
+def test_learned_artifacts(store: Any) -> None:
+    """Adapters, checkpoints and manifests: bytes in, the same bytes out, listed by prefix and kind, replaced,
+    deleted."""
+    blob = bytes(range(256)) * 40
+    info = store.save_artifact("voice/shard-0/adapter", "adapter", {"steps": 12, "hashes": ["h1"]}, blob)
+    assert info.size == len(blob) and info.meta == {"steps": 12, "hashes": ["h1"]}
+    store.save_artifact("voice/shard-1/checkpoint", "checkpoint", {}, b"\x00\x01")
+    store.save_artifact("other/x", "adapter", {}, b"x")
+    loaded = store.load_artifact("voice/shard-0/adapter")
+    assert loaded is not None and loaded[1] == blob and loaded[0].kind == "adapter"
+    assert [a.name for a in store.list_artifacts(prefix="voice/")] == [
+        "voice/shard-0/adapter",
+        "voice/shard-1/checkpoint",
+    ]
+    assert [a.name for a in store.list_artifacts(prefix="voice/", kind="adapter")] == ["voice/shard-0/adapter"]
+    store.save_artifact("voice/shard-0/adapter", "adapter", {"steps": 13}, b"new")
+    assert store.load_artifact("voice/shard-0/adapter")[1] == b"new"  # replaced
+    assert store.delete_artifacts(["voice/shard-0/adapter", "voice/shard-0/adapter", "nope"]) == 1
+    assert store.load_artifact("voice/shard-0/adapter") is None
