@@ -87,7 +87,9 @@ def token(home: HomeOpt = None) -> None:
     """Make a new API token for `knowme serve` (the old one stops working) and print it once."""
     import knowme
     from knowme.server.auth import issue_token
+    from knowme.store.choose import refuse_in_service_mode
 
+    refuse_in_service_mode("`knowme token`")  # a service user's token comes from `knowme users add`
     with knowme.open(home, create=False) as vault:
         new = issue_token(vault.store)
     print(new)
