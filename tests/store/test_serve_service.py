@@ -4,6 +4,7 @@ removed users' tokens are refused, and the cache of open vaults leases and evict
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from knowme.server.tenancy import TenantVaults, build_service_app
 from knowme.store.pgtokens import TokenIndex, TokenOwner
 from knowme.store.service import Service
 from tests.store.conftest import KEK_HEX
+from tests.store.test_service import run_cli
 
 KEK = bytes.fromhex(KEK_HEX)
 KEY = "The spare key for the Lisbon flat is taped under the third stair of the back staircase."
@@ -114,3 +116,25 @@ def test_a_grant_token_reaches_its_user_through_the_grant(
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM knowme.grant_tokens").fetchone() == (0,)
     assert client.get("/api/status", headers=auth(bob)).status_code == 200
+
+
+def test_the_cli_in_service_mode(service_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    """A grant made with the CLI for a service user is found by the token index; `knowme token` and a
+    non-loopback address without TLS are refused with one clear line."""
+    service = Service(service_env, KEK)
+    service.add_user("carol")
+    monkeypatch.setenv("KNOWME_USER", "carol")
+    code, out, _ = run_cli(capsys, "grant", "add", "calendar-app", "--scopes", "calendar", "--json")
+    assert code == 0, out
+    token = json.loads(out)["token"]
+    index = TokenIndex(service.app_conninfo)
+    try:
+        assert index.owner_of(token_hash(token)) == TokenOwner("carol", owner=False)
+    finally:
+        index.close()
+    code, _, err = run_cli(capsys, "token")
+    assert code != 0 and "knowme users add" in err
+    code, _, err = run_cli(capsys, "serve", "--host", "0.0.0.0", "--store", service_env)
+    assert code != 0 and "without TLS" in err
+    code, _, err = run_cli(capsys, "serve", "--store", "mysql://somewhere/db", "--port", "1")
+    assert code != 0 and "postgresql://" in err
