@@ -18,6 +18,8 @@ serve one database behind a load balancer.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -67,7 +69,12 @@ class _SharedBackend:
 
 
 class TenantVaults:
-    """An LRU cache of open per-user :class:`~knowme.Vault` objects with leases (see the module docstring)."""
+    """An LRU cache of open per-user :class:`~knowme.Vault` objects with leases (see the module docstring).
+
+    A vault is cached under its user's name and the user's creation time, so a user removed and added again under
+    the same name (a new data key) never meets the old vault. Each vault's ``home`` is a private scratch folder of
+    this process (uploads are unpacked there), not the shared settings folder.
+    """
 
     def __init__(
         self, service: Service, settings: Settings, embedder: Embedder, *, home: Path, max_open: int = DEFAULT_MAX_OPEN
@@ -77,33 +84,42 @@ class TenantVaults:
         self.embedder = embedder if isinstance(embedder, BatchingEmbedder) else BatchingEmbedder(embedder)
         self.home = home
         self.max_open = max(1, max_open)
+        self.scratch = Path(tempfile.mkdtemp(prefix="knowme-serve-"))
         self._backend = _SharedBackend(settings)
-        self._open: OrderedDict[str, Vault] = OrderedDict()
-        self._leases: dict[str, int] = {}
+        self._open: OrderedDict[tuple[str, object], Vault] = OrderedDict()
+        self._leases: dict[tuple[str, object], int] = {}
+        self._keys: dict[int, tuple[str, object]] = {}  # id(vault) -> its key
         self._lock = threading.Lock()
-        self._opening: dict[str, threading.Lock] = {}
+        self._opening: dict[tuple[str, object], threading.Lock] = {}
 
-    def acquire(self, user: str) -> Vault:
-        """The open vault of ``user`` (opened on first use), leased until :meth:`release`."""
+    def _lease(self, key: tuple[str, object]) -> Vault | None:
+        """The cached vault under ``key``, leased (call with the lock held)."""
+        vault = self._open.get(key)
+        if vault is not None:
+            self._open.move_to_end(key)
+            self._leases[key] = self._leases.get(key, 0) + 1
+        return vault
+
+    def acquire(self, user: str, generation: object = None) -> Vault:
+        """The open vault of ``user`` (opened on first use), leased until :meth:`release`. ``generation`` tells
+        apart users who had the same name (the service passes the user's creation time)."""
+        key = (user, generation)
         with self._lock:
-            vault = self._open.get(user)
+            vault = self._lease(key)
             if vault is not None:
-                self._open.move_to_end(user)
-                self._leases[user] = self._leases.get(user, 0) + 1
                 return vault
-            opening = self._opening.setdefault(user, threading.Lock())
+            opening = self._opening.setdefault(key, threading.Lock())
         with opening:  # one thread opens a user's vault; the others wait for it
             with self._lock:
-                vault = self._open.get(user)
+                vault = self._lease(key)
                 if vault is not None:
-                    self._open.move_to_end(user)
-                    self._leases[user] = self._leases.get(user, 0) + 1
                     return vault
             vault = self._make(user)
             with self._lock:
-                self._open[user] = vault
-                self._leases[user] = self._leases.get(user, 0) + 1
-                self._opening.pop(user, None)
+                self._open[key] = vault
+                self._keys[id(vault)] = key
+                self._lease(key)
+                self._opening.pop(key, None)
                 idle = self._evict()
         for old in idle:
             self._close(old)
@@ -111,16 +127,15 @@ class TenantVaults:
 
     def _make(self, user: str) -> Vault:
         store = self.service.open_store(user, dim=self.embedder.dim)
-        return TenantVault(self.home, store, self.embedder, self.settings, self._backend)
+        home = self.scratch / user
+        home.mkdir(mode=0o700, exist_ok=True)
+        return TenantVault(home, store, self.embedder, self.settings, self._backend)
 
     def release(self, vault: Vault) -> None:
         with self._lock:
-            user = getattr(vault.store, "tenant", None)
-            if user is None or self._open.get(user) is not vault:  # evicted while leased: close it now if idle
-                left = 0
-            else:
-                left = self._leases.get(user, 1) - 1
-                self._leases[user] = left
+            key = self._keys.get(id(vault))
+            if key is not None and key in self._leases:
+                self._leases[key] = max(0, self._leases[key] - 1)
             idle = self._evict()
         for old in idle:
             self._close(old)
@@ -128,12 +143,14 @@ class TenantVaults:
     def _evict(self) -> list[Vault]:
         """Take idle vaults out of the cache while it is over its size (call with the lock held)."""
         out: list[Vault] = []
-        for user in list(self._open):
+        for key in list(self._open):
             if len(self._open) <= self.max_open:
                 break
-            if self._leases.get(user, 0) == 0:
-                out.append(self._open.pop(user))
-                self._leases.pop(user, None)
+            if self._leases.get(key, 0) == 0:
+                vault = self._open.pop(key)
+                self._leases.pop(key, None)
+                self._keys.pop(id(vault), None)
+                out.append(vault)
         return out
 
     def _close(self, vault: Vault) -> None:
@@ -142,16 +159,18 @@ class TenantVaults:
     def open_users(self) -> dict[str, int]:
         """The users whose vaults are open, least recently used first, with how many requests hold each."""
         with self._lock:
-            return {user: self._leases.get(user, 0) for user in self._open}
+            return {user: self._leases.get((user, gen), 0) for user, gen in self._open}
 
     def close(self) -> None:
         with self._lock:
             vaults = list(self._open.values())
             self._open.clear()
             self._leases.clear()
+            self._keys.clear()
         for vault in vaults:
             self._close(vault)
         self._backend.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class TenantVault(Vault):
@@ -189,7 +208,7 @@ class ServiceAuthorizer(Authorizer):
             raise Unauthorized(
                 "the bearer token is not valid: use your token from `knowme users add` or a client's grant token"
             )
-        vault = self.vaults.acquire(owner.user)
+        vault = self.vaults.acquire(owner.user, owner.since)
         if owner.owner:
             return OWNER, vault
         try:

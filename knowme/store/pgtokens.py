@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -25,10 +26,12 @@ from knowme.store.postgres import _reason, connect
 
 @dataclass(frozen=True)
 class TokenOwner:
-    """The service user a token opens; ``owner`` is True for the user's own API token, False for a grant token."""
+    """The service user a token opens; ``owner`` is True for the user's own API token, False for a grant token.
+    ``since`` is when the user was created: it tells apart two users who had the same name (one removed)."""
 
     user: str
     owner: bool
+    since: datetime
 
 
 class TokenIndex:
@@ -47,8 +50,9 @@ class TokenIndex:
                     self._conn = connect(self._conninfo, vectors=False)
                 try:
                     row = self._conn.execute(
-                        "SELECT tenant, true FROM tenants WHERE token_hash = %(h)s "
-                        "UNION ALL SELECT tenant, false FROM grant_tokens WHERE token_hash = %(h)s LIMIT 1",
+                        "SELECT tenant, true, created_at FROM tenants WHERE token_hash = %(h)s UNION ALL "
+                        "SELECT g.tenant, false, t.created_at FROM grant_tokens g JOIN tenants t USING (tenant) "
+                        "WHERE g.token_hash = %(h)s LIMIT 1",
                         {"h": token_hash},
                     ).fetchone()
                 except psycopg.OperationalError as exc:
@@ -57,7 +61,7 @@ class TokenIndex:
                     if attempt == 2:
                         raise StoreUnreachable(f"lost the service database ({_reason(exc)})") from None
                     continue
-                return TokenOwner(str(row[0]), bool(row[1])) if row else None
+                return TokenOwner(str(row[0]), bool(row[1]), row[2]) if row else None
         return None
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from knowme.config import Settings
 from knowme.privacy.grants import token_hash
 from knowme.retrieve.embedders import MiniLMEmbedder
 from knowme.server.tenancy import TenantVaults, build_service_app
-from knowme.store.pgtokens import TokenIndex, TokenOwner
+from knowme.store.pgtokens import TokenIndex
 from knowme.store.service import Service
 from tests.store.conftest import KEK_HEX
 from tests.store.test_service import run_cli
@@ -45,6 +45,11 @@ def served(pg_url: str, tmp_path: Path, embedder: MiniLMEmbedder) -> Iterator[tu
         yield client, service, vaults
     vaults.close()
     index.close()
+
+
+def owner(index: TokenIndex, token: str) -> tuple[str, bool] | None:
+    found = index.owner_of(token_hash(token))
+    return (found.user, found.owner) if found else None
 
 
 def refs(response: Any) -> list[str]:
@@ -90,8 +95,8 @@ def test_a_grant_token_reaches_its_user_through_the_grant(
     # the token index maps the grant to its user without reading any user's rows
     index = TokenIndex(service.app_conninfo)
     try:
-        assert index.owner_of(token_hash(grant)) == TokenOwner("alice", owner=False)
-        assert index.owner_of(token_hash(bob)) == TokenOwner("bob", owner=True)
+        assert owner(index, grant) == ("alice", False)
+        assert owner(index, bob) == ("bob", True)
         assert index.owner_of(token_hash("km_unknown")) is None
     finally:
         index.close()
@@ -117,6 +122,10 @@ def test_a_grant_token_reaches_its_user_through_the_grant(
         assert conn.execute("SELECT count(*) FROM knowme.grant_tokens").fetchone() == (0,)
     assert client.get("/api/status", headers=auth(bob)).status_code == 200
 
+    again = service.add_user("alice")  # the same name, a new user: a new data key, none of the old data
+    assert client.get("/api/status", headers=auth(again)).json()["records"] == {}
+    assert refs(client.get("/api/search", params={"q": "spare key stair"}, headers=auth(again))) == []
+
 
 def test_the_cli_in_service_mode(service_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
     """A grant made with the CLI for a service user is found by the token index; `knowme token` and a
@@ -129,7 +138,7 @@ def test_the_cli_in_service_mode(service_env: str, capsys: pytest.CaptureFixture
     token = json.loads(out)["token"]
     index = TokenIndex(service.app_conninfo)
     try:
-        assert index.owner_of(token_hash(token)) == TokenOwner("carol", owner=False)
+        assert owner(index, token) == ("carol", False)
     finally:
         index.close()
     code, _, err = run_cli(capsys, "token")
