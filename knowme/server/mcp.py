@@ -20,7 +20,8 @@ Tools (each returns structured JSON; every passage carries its ``ref`` so the cl
 
 Over HTTP a client may hold a grant instead of the owner's token: then ``search_memory`` and ``ask`` see only what
 the grant allows (and are audited), and the other tools answer with an error saying the grant does not reach them.
-Over stdio the caller is the user.
+Over stdio the caller is the user. In service mode (``knowme serve --store``) each call works on the data of the
+user its token belongs to (resolved per call, like every HTTP request).
 
 Resources (URI templates, so that each read knows its caller): ``knowme://timeline/recent{?limit}``, the newest
 dated records as JSON (30 unless ``?limit=N``); ``knowme://people/{name}``, a person's profile as
