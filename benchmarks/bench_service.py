@@ -232,19 +232,23 @@ def start_server(url: str, home: Path, port: int, open_users: int) -> subprocess
     env.update(KNOWME_KEK=KEK_HEX, PYTHONPATH=str(ROOT))
     argv = [sys.executable, "-m", "knowme.interfaces.cli", "serve", "--port", str(port), "--store", url]
     argv += ["--home", str(home), "--open-users", str(open_users)]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 180
+    log = home / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    started = time.perf_counter()
+    deadline = time.monotonic() + 900  # a loaded machine may take minutes to load and warm the model
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit("knowme serve stopped")
+            raise SystemExit(f"knowme serve stopped: {log.read_text(errors='replace')[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                print(f"knowme serve --store answered after {time.perf_counter() - started:.0f} s", flush=True)
                 return proc
         except httpx.TransportError:
             pass
         time.sleep(0.3)
     proc.terminate()
-    raise SystemExit("knowme serve did not start")
+    raise SystemExit(f"knowme serve did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
 def search_load(base: str, args: argparse.Namespace, tokens: dict[str, str], items: dict[str, list[Item]]) -> None:
