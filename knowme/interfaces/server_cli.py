@@ -24,8 +24,22 @@ def serve(
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="TLS private key (PEM).")] = None,
     max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", help="Largest upload to /api/ingest.")] = 64,
     home: HomeOpt = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Serve every user of the vault service at this postgresql:// URL (default: $KNOWME_STORE).",
+        ),
+    ] = None,
+    open_users: Annotated[
+        int, typer.Option("--open-users", help="Service mode: how many users' vaults a process keeps open.")
+    ] = 32,
 ) -> None:
-    """Serve the HTTP API, the MCP endpoint, the OpenAI-compatible proxy and the web page (127.0.0.1 by default)."""
+    """Serve the HTTP API, the MCP endpoint, the OpenAI-compatible proxy and the web page (127.0.0.1 by default).
+
+    With --store (or KNOWME_STORE) it serves every user of the vault service, each with their own token."""
+    import os
+
     import uvicorn
 
     import knowme
@@ -36,6 +50,17 @@ def serve(
 
     tls = check_bind(host, tls_cert, tls_key)
     url = base_url(host, port, tls=tls)
+    service_url = store or os.environ.get("KNOWME_STORE")
+    if service_url:
+        from knowme.server.tenancy import serve_service
+
+        limits = Limits(upload=max_upload_mb << 20)
+        out.print(f"Vault service: each user's token from `knowme users add`. Web page: {url}/", highlight=False)
+        out.print(f"API docs: {url}/docs   MCP: {url}/mcp   OpenAI-compatible: {url}/v1", highlight=False)
+        err.print("Loading the search model...")
+        ssl = (str(tls_cert), str(tls_key)) if tls_cert and tls_key else None
+        serve_service(service_url, home, host=host, port=port, limits=limits, ssl=ssl, max_open=open_users)
+        return
     with knowme.open(home, create=False) as vault:
         if not has_token(vault.store):
             token = issue_token(vault.store)
@@ -62,7 +87,9 @@ def token(home: HomeOpt = None) -> None:
     """Make a new API token for `knowme serve` (the old one stops working) and print it once."""
     import knowme
     from knowme.server.auth import issue_token
+    from knowme.store.choose import refuse_in_service_mode
 
+    refuse_in_service_mode("`knowme token`")  # a service user's token comes from `knowme users add`
     with knowme.open(home, create=False) as vault:
         new = issue_token(vault.store)
     print(new)

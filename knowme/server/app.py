@@ -72,16 +72,20 @@ LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def create_app(
-    vault: Vault,
+    vault: Vault | None,
     *,
     authorizer: Authorizer | None = None,
     limits: Limits = Limits(),  # noqa: B008 - frozen
     extras: tuple[Callable[[FastAPI], LifespanHook | None], ...] = (),
 ) -> FastAPI:
-    """The knowme server for ``vault``. ``extras`` add mounts (MCP, proxy, web page) and may return a lifespan hook."""
+    """The knowme server for ``vault``. ``extras`` add mounts (MCP, proxy, web page) and may return a lifespan hook.
+    ``vault`` None is service mode: ``authorizer`` must then resolve each token to its user's vault."""
     hooks: list[LifespanHook] = []
 
-    if not isinstance(vault.embedder, BatchingEmbedder):  # concurrent searches share one embedding worker
+    if vault is None and authorizer is None:
+        raise ValueError("an app without a vault needs an authorizer that resolves each token to a vault")
+    # concurrent searches share one embedding worker
+    if vault is not None and not isinstance(vault.embedder, BatchingEmbedder):
         vault.embedder = BatchingEmbedder(vault.embedder)
 
     @asynccontextmanager
@@ -99,7 +103,7 @@ def create_app(
         responses=ERROR_RESPONSES,
     )
     app.state.vault = vault
-    app.state.authorizer = authorizer or VaultAuthorizer(vault)
+    app.state.authorizer = authorizer or VaultAuthorizer(vault)  # type: ignore[arg-type]  # checked above
     app.state.features = dict(FEATURES)
     install_error_handlers(app)
     for router in ROUTERS:

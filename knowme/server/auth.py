@@ -84,6 +84,14 @@ class Authorizer(ABC):
     def authenticate(self, token: str | None) -> Principal:
         """Return who holds ``token``; raise :class:`Unauthorized` when it is missing or unknown."""
 
+    def resolve(self, token: str | None) -> tuple[Principal, Vault | None]:
+        """Who holds ``token`` and, on a server of many users (``knowme serve --store``), the vault it opens, to be
+        handed back with :meth:`release` when the request is over. None: the app's own single vault."""
+        return self.authenticate(token), None
+
+    def release(self, vault: Vault) -> None:  # noqa: B027 - optional, a no-op by default
+        """Hand back a vault :meth:`resolve` returned (the default single-vault server has nothing to do)."""
+
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -157,6 +165,7 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 _bearer = HTTPBearer(auto_error=False, description="The token printed by `knowme token`.")
+bearer_scheme = _bearer  # the same scheme for other dependencies (one security scheme in the OpenAPI document)
 
 
 def require(scope: str) -> Callable[..., Principal]:
@@ -167,10 +176,30 @@ def require(scope: str) -> Callable[..., Principal]:
     def dependency(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
-        authorizer: Authorizer = request.app.state.authorizer
-        principal = authorizer.authenticate(credentials.credentials if credentials else None)
+        principal, _vault = resolve_request(request, credentials.credentials if credentials else None)
         if not principal.allows(scope):
             raise Forbidden(f"this token may not {SCOPES[scope]} (scope {scope!r})")
         return principal
 
     return dependency
+
+
+#: Where a request's resolved (principal, vault) is kept (``request.state``, i.e. the ASGI scope's ``state``).
+RESOLVED_STATE = "knowme_resolved"
+
+
+def resolve_request(request: Request, token: str | None) -> tuple[Principal, Vault]:
+    """The caller's :class:`Principal` and the vault the request works on, resolved once per request: the app's
+    vault, or (in service mode) the token's user's vault, leased until the request ends."""
+    state = request.scope.setdefault("state", {})
+    done: tuple[Principal, Vault] | None = state.get(RESOLVED_STATE)
+    if done is not None:
+        return done
+    authorizer: Authorizer = request.app.state.authorizer
+    principal, vault = authorizer.resolve(token)
+    if vault is None:
+        vault = request.app.state.vault
+        if vault is None:
+            raise Unauthorized("this server holds no vault for that token")
+    state[RESOLVED_STATE] = (principal, vault)
+    return principal, vault

@@ -20,7 +20,8 @@ Tools (each returns structured JSON; every passage carries its ``ref`` so the cl
 
 Over HTTP a client may hold a grant instead of the owner's token: then ``search_memory`` and ``ask`` see only what
 the grant allows (and are audited), and the other tools answer with an error saying the grant does not reach them.
-Over stdio the caller is the user.
+Over stdio the caller is the user. In service mode (``knowme serve --store``) each call works on the data of the
+user its token belongs to (resolved per call, like every HTTP request).
 
 Resources (URI templates, so that each read knows its caller): ``knowme://timeline/recent{?limit}``, the newest
 dated records as JSON (30 unless ``?limit=N``); ``knowme://people/{name}``, a person's profile as
@@ -32,7 +33,8 @@ Text from the vault is data: the server's instructions tell the client so.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import unquote
@@ -79,22 +81,37 @@ def record_dict(record: Record, *, snippet: int | None = None) -> dict[str, Any]
     }
 
 
-def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) -> MCPServer:
+def build_mcp(vault: Vault | None, authorizer: Callable[[], Authorizer] | None = None) -> MCPServer:
     """An MCP server over ``vault`` (which the caller keeps open and closes). ``authorizer`` (over HTTP) tells who
-    sends each request from its bearer token; without it (stdio) the caller is the vault's owner."""
+    sends each request from its bearer token; without it (stdio) the caller is the vault's owner. In service mode
+    ``vault`` is None and each call works on the vault the authorizer resolves for its token."""
     server: MCPServer = MCPServer("knowme", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
 
-    def caller(ctx: Context[Any, Any], scope: str) -> Principal:
+    @contextmanager
+    def caller(ctx: Context[Any, Any], scope: str) -> Iterator[tuple[Principal, Vault]]:
+        """Who sends this call and the vault it works on (in service mode, the token's user's, leased for the
+        call); a token without ``scope`` is a tool error."""
         request = ctx.request_context.request if authorizer is not None else None
         if request is None:
-            return OWNER
+            if vault is None:
+                raise ToolError("this server holds no vault")
+            yield OWNER, vault
+            return
+        auth = authorizer()  # type: ignore[misc]
         try:
-            principal = authorizer().authenticate(bearer_token(request.headers.get("authorization")))  # type: ignore[misc]
+            principal, served = auth.resolve(bearer_token(request.headers.get("authorization")))
         except ApiError as exc:
             raise ToolError(str(exc)) from None
-        if not principal.allows(scope):
-            raise ToolError(f"this token may not {SCOPES[scope]} (scope {scope!r})")
-        return principal
+        try:
+            if not principal.allows(scope):
+                raise ToolError(f"this token may not {SCOPES[scope]} (scope {scope!r})")
+            target = served or vault
+            if target is None:
+                raise ToolError("this server holds no vault for that token")
+            yield principal, target
+        finally:
+            if served is not None:
+                auth.release(served)
 
     @server.tool()
     def search_memory(
@@ -104,14 +121,17 @@ def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) 
 
         as_of: ignore items dated after this date (YYYY-MM-DD). kind: email, event, contact, note, chat_message,
         web_visit."""
-        grant = caller(ctx, "search").grant
-        hits = vault.search(query, k=max(1, min(k, 50)), as_of=as_of, kinds=(kind,) if kind else (), grant=grant)
+        with caller(ctx, "search") as (principal, v):
+            hits = v.search(
+                query, k=max(1, min(k, 50)), as_of=as_of, kinds=(kind,) if kind else (), grant=principal.grant
+            )
         return {"query": query, "hits": [hit_dict(h) for h in hits]}
 
     @server.tool()
     def ask(ctx: Context[Any, Any], question: str, as_of: str | None = None) -> dict[str, Any]:
         """Answer a question about the user's life from their own data, with the refs it rests on."""
-        answer = vault.ask(question, as_of=as_of, grant=caller(ctx, "ask").grant)
+        with caller(ctx, "ask") as (principal, v):
+            answer = v.ask(question, as_of=as_of, grant=principal.grant)
         return {
             "answer": answer.text,
             "citations": answer.citations,
@@ -123,8 +143,8 @@ def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) 
     def get_person_profile(ctx: Context[Any, Any], name: str) -> dict[str, Any]:
         """A person's profile from the user's knowledge graph: aliases, relationship to the user, facts with dates
         and the refs behind them, recent interactions, commitments. name: any alias; "me" is the user."""
-        caller(ctx, "graph")
-        return person_profile(vault, name)
+        with caller(ctx, "graph") as (_, v):
+            return person_profile(v, name)
 
     @server.tool()
     def get_timeline(
@@ -133,22 +153,22 @@ def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) 
         """What happened when: dated facts (moves, jobs, birthdays...) and commitments, oldest first, with refs.
 
         since/until: YYYY-MM-DD. person: only entries about this person."""
-        caller(ctx, "graph")
-        try:
-            entries = vault.timeline(since, until, person)
-        except ConfigError as exc:
-            return {"found": False, "message": str(exc), "entries": []}
+        with caller(ctx, "graph") as (_, v):
+            try:
+                entries = v.timeline(since, until, person)
+            except ConfigError as exc:
+                return {"found": False, "message": str(exc), "entries": []}
         return {"found": True, "entries": [asdict(e) for e in entries[-MAX_ENTRIES:]]}
 
     @server.tool()
     def get_facts(ctx: Context[Any, Any], about: str | None = None, as_of: str | None = None) -> dict[str, Any]:
         """Facts from the user's knowledge graph, optionally only about one person and only those true on as_of
         (YYYY-MM-DD); each with its validity dates and refs."""
-        caller(ctx, "graph")
-        try:
-            facts = vault.facts(as_of=as_of, about=about)
-        except ConfigError as exc:
-            return {"found": False, "message": str(exc), "facts": []}
+        with caller(ctx, "graph") as (_, v):
+            try:
+                facts = v.facts(as_of=as_of, about=about)
+            except ConfigError as exc:
+                return {"found": False, "message": str(exc), "facts": []}
         return {"found": True, "facts": [asdict(f) for f in facts[:MAX_ENTRIES]]}
 
     @server.tool()
@@ -156,8 +176,8 @@ def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) 
         """The user's standing preferences and rules that bear on a topic (all of them for an empty topic),
         strongest first: each with its statement, polarity (prefer/avoid), scope, strength, origin and refs.
         Respect them in what you suggest."""
-        caller(ctx, "prefs")
-        found = vault.applicable_preferences(topic, limit=20) if topic.strip() else vault.preferences()
+        with caller(ctx, "prefs") as (_, v):
+            found = v.applicable_preferences(topic, limit=20) if topic.strip() else v.preferences()
         items = [
             {
                 "id": p.id,
@@ -175,18 +195,18 @@ def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) 
     @server.tool()
     def remember(ctx: Context[Any, Any], text: str, title: str = "") -> dict[str, Any]:
         """Store something the user explicitly asked to remember, as a note in their vault."""
-        caller(ctx, "remember")
-        record = vault.remember(text, title=title, source="mcp")
+        with caller(ctx, "remember") as (_, v):
+            record = v.remember(text, title=title, source="mcp")
         return {"stored": True, "ref": record.ref, "title": record.title}
 
     @server.tool()
     def forget(ctx: Context[Any, Any], ref: str, confirm: bool = False) -> dict[str, Any]:
         """Forget a record by its ref, with everything derived from it, for good. Without confirm=true this only
         previews what would be forgotten: show the preview to the user and ask before confirming."""
-        caller(ctx, "forget")
-        if not vault.records(ref):
-            return {"forgotten": False, "message": f"no record with ref {ref!r}", "preview": {}}
-        result = vault.forget(ref=ref, dry_run=not confirm)
+        with caller(ctx, "forget") as (_, v):
+            if not v.records(ref):
+                return {"forgotten": False, "message": f"no record with ref {ref!r}", "preview": {}}
+            result = v.forget(ref=ref, dry_run=not confirm)
         if not confirm:
             return {
                 "forgotten": False,
@@ -199,15 +219,15 @@ def build_mcp(vault: Vault, authorizer: Callable[[], Authorizer] | None = None) 
     def recent_timeline(ctx: Context[Any, Any], limit: int = 30) -> str:
         """The newest dated records in the vault (emails, events, notes, chats...), newest first (under a grant,
         only those it allows)."""
-        grant = caller(ctx, "records").grant
-        recent = vault.recent(max(1, min(limit, 200)), grant=grant)
+        with caller(ctx, "records") as (principal, v):
+            recent = v.recent(max(1, min(limit, 200)), grant=principal.grant)
         return json.dumps([record_dict(r, snippet=SNIPPET) for r in recent], ensure_ascii=False)
 
     @server.resource("knowme://people/{name}", name="person profile", mime_type="application/json")
     def profile_resource(ctx: Context[Any, Any], name: str) -> str:
         """A person's profile from the knowledge graph (facts with refs, interactions, commitments)."""
-        caller(ctx, "graph")
-        return json.dumps(person_profile(vault, unquote(name)), ensure_ascii=False)
+        with caller(ctx, "graph") as (_, v):
+            return json.dumps(person_profile(v, unquote(name)), ensure_ascii=False)
 
     return server
 

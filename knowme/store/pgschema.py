@@ -231,6 +231,52 @@ def pg002_row_security(conn: Any, dim: int) -> None:
     conn.execute(f"REVOKE UPDATE ON tenants FROM {APP_ROLE}")  # a wrapped key or token is never rewritten
 
 
+def pg003_service_tokens(conn: Any, dim: int) -> None:
+    """``grant_tokens``: which tenant each grant token belongs to, so ``knowme serve --store`` finds a client's user
+    without scanning tenants. It holds no user content (the SHA-256 of a random token, the tenant's name), has no
+    tenant policy (like ``tenants``), and is kept by triggers on ``grants``; a removed user's rows go with them."""
+    _run(
+        conn,
+        """
+        CREATE TABLE grant_tokens (
+            token_hash TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL REFERENCES tenants (tenant) ON DELETE CASCADE
+        );
+        CREATE INDEX grant_tokens_tenant ON grant_tokens (tenant)
+        """,
+    )
+    conn.execute(
+        """
+        CREATE FUNCTION grant_tokens_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                DELETE FROM knowme.grant_tokens g WHERE g.token_hash = OLD.token_hash AND g.tenant = OLD.tenant;
+            END IF;
+            IF TG_OP = 'DELETE' THEN
+                RETURN OLD;
+            END IF;
+            IF EXISTS (SELECT 1 FROM knowme.tenants t WHERE t.tenant = NEW.tenant) THEN
+                INSERT INTO knowme.grant_tokens(token_hash, tenant) VALUES (NEW.token_hash, NEW.tenant)
+                ON CONFLICT (token_hash) DO NOTHING;
+            END IF;
+            RETURN NEW;
+        END $$
+        """
+    )
+    conn.execute(
+        "CREATE TRIGGER grants_token_index AFTER INSERT OR DELETE OR UPDATE OF token_hash, tenant ON grants "
+        "FOR EACH ROW EXECUTE FUNCTION grant_tokens_sync()"
+    )
+    for (tenant,) in conn.execute("SELECT tenant FROM tenants").fetchall():  # grants made before this migration
+        conn.execute("SELECT set_config('knowme.tenant', %s, true)", (tenant,))
+        conn.execute(
+            "INSERT INTO grant_tokens(token_hash, tenant) SELECT token_hash, tenant FROM grants "
+            "ON CONFLICT (token_hash) DO NOTHING"
+        )
+    conn.execute("SELECT set_config('knowme.tenant', '', true)")
+    conn.execute(f"GRANT SELECT, INSERT, DELETE ON grant_tokens TO {APP_ROLE}")
+
+
 def pg004_artifacts(conn: Any, dim: int) -> None:
     """Learned artifacts (voice adapters, checkpoints, the SISA manifest): names and kinds are knowme's own labels,
     in clear; the description and the bytes are sealed with the tenant's key. Under RLS like every user table."""
@@ -258,4 +304,4 @@ def pg004_artifacts(conn: Any, dim: int) -> None:
     conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON artifacts TO {APP_ROLE}")
 
 
-PG_MIGRATIONS: tuple[Migration, ...] = (pg001_tables, pg002_row_security, pg004_artifacts)
+PG_MIGRATIONS: tuple[Migration, ...] = (pg001_tables, pg002_row_security, pg003_service_tokens, pg004_artifacts)
