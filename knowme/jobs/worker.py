@@ -232,7 +232,7 @@ def run_worker(
 
     url = broker_url(broker)
     client(url)  # a clear error now rather than a retry loop later
-    _settings_and_embedder()  # load the embedder before taking work
+    _settings_and_embedder()[1].embed(["warm up"], batch_size=1)  # load the model before taking work
     redis_broker = get_broker(url, recover_after)
     declare(redis_broker)
     _active[:] = [redis_broker]
