@@ -155,7 +155,10 @@ def ingest(
         from knowme.jobs import enqueue_ingest
 
         job_id = enqueue_ingest(paths, include_forgotten=include_forgotten)
-        out.print_json(json.dumps({"job": job_id})) if as_json else out.print(job_id, markup=False)
+        if as_json:
+            out.print_json(json.dumps({"job": job_id}))
+        else:
+            out.print(job_id, markup=False)
         return
     with _open(home) as vault, _progress(not as_json) as hook:
         report = vault.ingest(paths, progress=hook, include_forgotten=include_forgotten)

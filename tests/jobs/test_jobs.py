@@ -4,6 +4,7 @@ another's data."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -17,8 +18,9 @@ import redis
 import knowme
 from knowme.jobs import enqueue_ingest, job_status, list_jobs, wait
 from knowme.store.service import Service
-from tests.jobs.conftest import KEK_HEX, RECOVER_AFTER, Workers
+from tests.jobs.conftest import KEK_HEX, RECOVER_AFTER, Workers, free_port
 from tests.samples import write_life
+from tests.store.test_service import run_cli
 
 NOTES = 160  # two batches of at most 128 records: several store and graph steps per job
 PEOPLE = ["Rui", "Lena Fischer", "José Núñez", "Marta", "Tomás"]
@@ -114,6 +116,7 @@ def test_a_queued_ingest_gives_what_an_in_process_ingest_gives(
     assert job_status(job).state in ("queued", "running")
     done = wait(job, timeout=240)
     assert done.state == "done", (done.as_dict(), workers.logs())
+    assert done.retries == 0  # busy workers keep their heartbeat: nothing was delivered twice
     assert done.steps_done == done.steps_total >= 2 + 2 * 3  # plan, finish, and a store and a graph step per batch
     assert sum(done.report["added"].values()) == len(reference["records"])
     assert [p["where"].split("/")[-1] for p in done.problems] == [GARBAGE]
@@ -149,7 +152,12 @@ def test_a_worker_killed_mid_job_loses_nothing(
 
 
 def test_a_job_for_one_user_never_touches_another(
-    env: dict[str, str], life: list[Path], reference: dict[str, Any], workers: Workers, tmp_path: Path
+    env: dict[str, str],
+    life: list[Path],
+    reference: dict[str, Any],
+    workers: Workers,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     if not any(p.poll() is None for p in workers.procs):
         workers.start(1)
@@ -158,7 +166,17 @@ def test_a_job_for_one_user_never_touches_another(
     ben_notes = tmp_path / "ben"
     ben_notes.mkdir()
     (ben_notes / "secret.md").write_text("# Ben\nBen keeps the spare key under the blue flowerpot.\n", "utf-8")
-    assert wait(enqueue_ingest([ben_notes], user="ben"), timeout=120).state == "done"
+    with pytest.MonkeyPatch.context() as mp:  # Ben's through the command line
+        mp.setenv("KNOWME_USER", "ben")
+        code, out, err = run_cli(capsys, "ingest", "--queue", str(ben_notes), "--json")
+        assert code == 0, err
+        job = json.loads(out)["job"]
+        code, out, err = run_cli(capsys, "jobs", "status", job, "--wait", "120", "--json")
+        assert code == 0 and json.loads(out)["state"] == "done" and json.loads(out)["report"]["added"] == {"note": 1}
+        code, out, _ = run_cli(capsys, "jobs", "--json")
+        assert [j["id"] for j in json.loads(out)] == [job]  # KNOWME_USER's jobs only
+        code, out, _ = run_cli(capsys, "jobs", "status", "nosuchjob")
+        assert code == 3
     ben_before = user_snapshot(env["KNOWME_STORE"], "ben")
     solo_before = user_snapshot(env["KNOWME_STORE"], "solo")
     assert len(ben_before["records"]) == 1
@@ -183,3 +201,24 @@ def test_a_job_for_an_unknown_user_fails_with_a_clear_error(
     (tmp_path / "n.md").write_text("# n\nhello\n", "utf-8")
     done = wait(enqueue_ingest([tmp_path / "n.md"], user="nobody"), timeout=60)
     assert done.state == "failed" and "nobody" in (done.error or "")
+
+
+def test_clear_errors(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "n.md").write_text("# n\nhello\n", "utf-8")
+    monkeypatch.delenv("KNOWME_STORE", raising=False)
+    code, _, err = run_cli(capsys, "ingest", "--queue", str(tmp_path / "n.md"))
+    assert code == 2 and "KNOWME_STORE" in err  # a personal vault has no queue
+    code, _, err = run_cli(capsys, "worker")
+    assert code == 2 and "KNOWME_STORE" in err
+    monkeypatch.setenv("KNOWME_STORE", "postgresql://knowme:secret@127.0.0.1:1/none")
+    monkeypatch.setenv("KNOWME_USER", "ana")
+    code, _, err = run_cli(capsys, "ingest", "--queue", str(tmp_path / "missing.md"))
+    assert code == 5 and "not found" in err
+    monkeypatch.setenv("KNOWME_BROKER", f"redis://:hunter2@127.0.0.1:{free_port()}/0")
+    code, _, err = run_cli(capsys, "ingest", "--queue", str(tmp_path / "n.md"))
+    assert code == 3 and "cannot be reached" in err and "hunter2" not in err
+    monkeypatch.setenv("KNOWME_BROKER", "http://127.0.0.1:1")
+    code, _, err = run_cli(capsys, "jobs")
+    assert code == 2 and "KNOWME_BROKER" in err
