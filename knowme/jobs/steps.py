@@ -10,9 +10,10 @@ vectors) and then folds its new and changed records into the graph. Here the sam
   records of the batch are new or changed (a retry after the commit would find them unchanged); a second run writes
   the same rows again. The last store step to finish queues the first graph step.
 - **graph** steps run one after another, in the order of the in-process ingest, because entity resolution depends
-  on what earlier batches made. Each folds its batch's new and changed records into the graph in one transaction;
-  run again on the same records it gives the same graph. Only the first message for a step runs it (a duplicate
-  sent by a retried predecessor is dropped).
+  on what earlier batches made. Each folds its batch's new and changed records into the graph and records itself as
+  done (a meta key) in the same transaction, so a retry after the commit does nothing: folding the same records in
+  twice would not give the same graph. Only the first message for a step runs it (a duplicate sent by a retried
+  predecessor is dropped).
 - **finish** recomputes the money facts when a batch brought bank transactions, sets each source's cursor and marks
   the job done.
 
@@ -36,6 +37,9 @@ from knowme.ingest import BATCH, _skip_forgotten
 from knowme.models import Chunk, IngestReport, ItemProblem, Record
 from knowme.retrieve.embedders import Embedder
 from knowme.store.base import Store
+
+#: The store's meta key holding the last graph step that committed (``job:index``): one key, overwritten.
+GRAPH_MARK = "jobs.graph_step"
 
 
 @dataclass
@@ -126,15 +130,31 @@ def store_batch(ctx: Context, records: list[Record], *, include_forgotten: bool,
     return outcome
 
 
-def graph_batch(ctx: Context, records: list[Record]) -> tuple[bool, list[ItemProblem]]:
-    """Fold ``records`` into the graph (one transaction); whether they hold bank transactions, and any problem."""
+def _graphed(value: str | None, step: str) -> bool:
+    """Whether the marker ``value`` (``job:index``) says graph step ``step`` (``job:index``) has committed."""
+    if not value or value.rsplit(":", 1)[0] != step.rsplit(":", 1)[0]:
+        return False
+    return int(value.rsplit(":", 1)[1]) >= int(step.rsplit(":", 1)[1])
+
+
+def graph_batch(ctx: Context, records: list[Record], step: str = "") -> tuple[bool, list[ItemProblem]]:
+    """Fold ``records`` into the graph; whether they hold bank transactions, and any problem.
+
+    With ``step`` (``job:index``) the update and the marker :data:`GRAPH_MARK` commit in one transaction, and a step
+    that already committed is not run again: folding the same records in twice does not give the same graph (the
+    resolver's second look merges and re-extracts differently), so a retried step must not repeat it."""
     from knowme.graph.build import update_graph
     from knowme.graph.money import is_transaction
 
     if not records:
         return False, []
     try:
-        update_graph(ctx.store, records, ctx.settings)
+        with ctx.store.transaction():
+            if step and _graphed(ctx.store.get_meta(GRAPH_MARK), step):
+                return any(is_transaction(r) for r in records), []
+            update_graph(ctx.store, records, ctx.settings)
+            if step:
+                ctx.store.set_meta(GRAPH_MARK, step)
     except KnowmeError:
         raise
     except Exception as exc:  # the records are stored; a graph bug must not lose them or stop the ingest

@@ -164,7 +164,7 @@ def _graph(jobs: Jobs, job_id: str, info: dict[str, str], index: int) -> None:
             with _context(info["user"]) as ctx:
                 by_id = {r.id: r for r in steps.batch_records(ctx, json.loads(info["paths"]), ci, b)}
                 records = [by_id[i] for i in wanted if i in by_id]
-                money, problems = steps.graph_batch(ctx, records)
+                money, problems = steps.graph_batch(ctx, records, f"{job_id}:{index}")
             jobs.add_problems(job_id, _problems(problems))
             if money:
                 jobs.set(job_id, money=1)
