@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean browser mailserver
+.PHONY: install demo test lint typecheck bench clean browser mailserver redis
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ browser:
 mailserver:
 	@test -x /usr/sbin/dovecot || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd)
 
-test: install lint typecheck browser mailserver
+# The job tests run Debian's Redis on 127.0.0.1 (a random port, started and stopped by the tests).
+redis:
+	@test -x /usr/bin/redis-server || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+
+test: install lint typecheck browser mailserver redis
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: install

@@ -146,8 +146,20 @@ def ingest(
     include_forgotten: Annotated[
         bool, typer.Option("--include-forgotten", help="Take back items you told knowme to forget.")
     ] = False,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="Queue the ingest for `knowme worker` processes; print the job id.")
+    ] = False,
 ) -> None:
     """Read email, calendar, contacts, notes, chats and browser history into the vault."""
+    if queue:
+        from knowme.jobs import enqueue_ingest
+
+        job_id = enqueue_ingest(paths, include_forgotten=include_forgotten)
+        if as_json:
+            out.print_json(json.dumps({"job": job_id}))
+        else:
+            out.print(job_id, markup=False)
+        return
     with _open(home) as vault, _progress(not as_json) as hook:
         report = vault.ingest(paths, progress=hook, include_forgotten=include_forgotten)
     if as_json:
@@ -259,7 +271,16 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces import graph_cli, learn_cli, persona_cli, privacy_cli, server_cli, sources_cli, users_cli
+    from knowme.interfaces import (
+        graph_cli,
+        jobs_cli,
+        learn_cli,
+        persona_cli,
+        privacy_cli,
+        server_cli,
+        sources_cli,
+        users_cli,
+    )
     from knowme.interfaces.cli_eval import eval_app
 
     graph_cli.register(app)
@@ -269,6 +290,7 @@ def _register_subcommands() -> None:
     sources_cli.register(app)
     users_cli.register(app)
     learn_cli.register(app)  # learn voice, learn status, learn export-adapter
+    jobs_cli.register(app)
     app.add_typer(eval_app, name="eval")
 
 
