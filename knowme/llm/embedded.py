@@ -147,15 +147,7 @@ class EmbeddedBackend(ChatBackend):
         return llama
 
     def complete(self, messages: Sequence[Message], options: CompletionOptions | None = None) -> str:
-        request = self._request(messages, options or CompletionOptions())
-        with self._lock:
-            llama = self._ready()
-            try:
-                result: Any = llama.create_chat_completion(**request)
-            except (ValueError, RuntimeError) as exc:
-                raise BackendError(f"the embedded model failed: {exc}") from exc
-        content = result["choices"][0]["message"].get("content")
-        return content or ""
+        return self._chat(self._request(messages, options or CompletionOptions()))
 
     def complete_json(
         self, messages: Sequence[Message], schema: dict[str, Any], options: CompletionOptions | None = None
@@ -164,6 +156,9 @@ class EmbeddedBackend(ChatBackend):
         shape; whether its content is right is another matter for a model this small."""
         request = self._request(messages, options or CompletionOptions())
         request["response_format"] = {"type": "json_object", "schema": schema}
+        return self._chat(request)
+
+    def _chat(self, request: dict[str, Any]) -> str:
         with self._lock:
             llama = self._ready()
             try:

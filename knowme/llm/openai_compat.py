@@ -160,17 +160,7 @@ class OpenAICompatBackend(ChatBackend):
         return BackendError(f"{self.base_url} sent a malformed reply ({what}): is it an OpenAI-compatible endpoint?")
 
     def complete(self, messages: Sequence[Message], options: CompletionOptions | None = None) -> str:
-        body = self._body(messages, options or CompletionOptions(), stream=False)
-        try:
-            response = self._client.post(self.url, json=body, headers=self._headers())
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from None
-        self._check_status(response)
-        try:
-            data = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise self._malformed("not JSON") from None
-        return self._message_content(data)
+        return self._post(self._body(messages, options or CompletionOptions(), stream=False))
 
     def complete_json(
         self, messages: Sequence[Message], schema: dict[str, Any], options: CompletionOptions | None = None
@@ -182,6 +172,9 @@ class OpenAICompatBackend(ChatBackend):
             "type": "json_schema",
             "json_schema": {"name": str(schema.get("title") or "reply"), "schema": schema, "strict": True},
         }
+        return self._post(body)
+
+    def _post(self, body: dict[str, Any]) -> str:
         try:
             response = self._client.post(self.url, json=body, headers=self._headers())
         except httpx.HTTPError as exc:
