@@ -89,6 +89,7 @@ class SQLCipherStore(
         self._depth = 0
         self._matrix: VectorMatrix | None = None
         self._derived: dict[str, tuple[str, Any]] = {}  # name -> (vector generation, value): see _per_generation
+        self._generation_memo: tuple[int, str] | None = None  # (PRAGMA data_version, vector_generation)
         conn = sqlite.connect(str(path), check_same_thread=False, isolation_level=None)
         try:
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
@@ -152,6 +153,7 @@ class SQLCipherStore(
                 self._conn.execute("COMMIT")
             finally:
                 self._depth = 0
+                self._generation_memo = None  # our own writes do not move PRAGMA data_version
 
     def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> _Rows:
         """Run a statement and fetch every row while holding the lock (the connection is shared by threads)."""
@@ -359,8 +361,13 @@ class SQLCipherStore(
         if total < LARGE_INDEX:
             return set()
         stems = {term: _stem(term) for term in terms}
-        marks = ",".join("?" * len(stems))
-        df = dict(self._q(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", list(set(stems.values()))))
+        df: dict[str, int] = self._per_generation("term_df", dict)  # document frequencies seen so far
+        missing = sorted(set(stems.values()) - df.keys())
+        if missing:
+            marks = ",".join("?" * len(missing))
+            found = dict(self._q(f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", missing))
+            with self._lock:
+                df.update({stem: int(found.get(stem, 0)) for stem in missing})
         return {term for term, stem in stems.items() if df.get(stem, 0) > COMMON_TERM_SHARE * total}
 
     def fts_search(self, terms: Sequence[str], k: int, filters: SearchFilters) -> list[tuple[int, float]]:
@@ -417,9 +424,23 @@ class SQLCipherStore(
         result: frozenset[str] = self._per_generation("speakers", load)
         return result
 
+    def _generation(self) -> str:
+        """``vector_generation``, read again only when the file may have changed: ``PRAGMA data_version`` moves when
+        another connection commits (a cheap header check instead of a query per search), and every commit of this
+        connection forgets the memo."""
+        with self._lock:
+            version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+            memo = self._generation_memo
+            if memo is not None and memo[0] == version:
+                return memo[1]
+            generation = self.get_meta("vector_generation") or "0"
+            if not self._depth:  # inside a transaction the value may still roll back
+                self._generation_memo = (version, generation)
+            return generation
+
     def _per_generation(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, cached until the next write of records (every write bumps ``vector_generation``)."""
-        generation = self.get_meta("vector_generation") or "0"
+        generation = self._generation()
         with self._lock:
             cached = self._derived.get(name)
             if cached is None or cached[0] != generation:
@@ -435,7 +456,7 @@ class SQLCipherStore(
 
     def _vector_matrix(self) -> VectorMatrix:
         with self._lock:
-            generation = self.get_meta("vector_generation") or "0"
+            generation = self._generation()
             if self._matrix is None or self._matrix.generation != generation:
                 rows = self._q("SELECT chunk_id, embedding, kind, ts FROM chunks_vec").fetchall()
                 self._matrix = VectorMatrix.from_rows(generation, rows, self.dim)
