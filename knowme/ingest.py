@@ -50,19 +50,12 @@ def _skip_forgotten(store: Store, records: list[Record], report: IngestReport, *
     return kept
 
 
-def _flush(
-    store: Store,
-    embedder: Embedder,
-    batch: list[Record],
-    report: IngestReport,
-    *,
-    batch_size: int,
-    on_batch: BatchHook | None = None,
-    include_forgotten: bool = False,
-) -> None:
-    unique = list({r.id: r for r in batch}.values())
-    batch.clear()
-    unique = _skip_forgotten(store, unique, report, include=include_forgotten)
+def changed_records(
+    store: Store, records: list[Record], report: IngestReport, *, include_forgotten: bool = False
+) -> tuple[list[tuple[Record, list[Chunk]]], dict[str, str]]:
+    """The records of a batch that need storing (new or changed, not forgotten unless asked) with their chunks, and
+    the stored content hashes looked up; unchanged records and chunking failures are counted in ``report``."""
+    unique = _skip_forgotten(store, list({r.id: r for r in records}.values()), report, include=include_forgotten)
     stored = store.content_hashes([r.id for r in unique])
     todo: list[tuple[Record, list[Chunk]]] = []
     for record in unique:
@@ -73,17 +66,39 @@ def _flush(
             todo.append((record, chunk_record(record)))
         except Exception as exc:  # a record our own code cannot chunk must not stop the others
             report.problems.append(ItemProblem(record.ref, f"could not be indexed: {exc}"))
+    return todo, stored
+
+
+def store_records(store: Store, embedder: Embedder, todo: list[tuple[Record, list[Chunk]]], *, batch_size: int) -> None:
+    """Embed every chunk of ``todo`` in one call and store the records in one transaction."""
     if not todo:
         return
-    texts = [c.index_text for _, chunks in todo for c in chunks]
-    vectors = embedder.embed(texts, batch_size=batch_size)
+    vectors = embedder.embed([c.index_text for _, chunks in todo for c in chunks], batch_size=batch_size)
     offset = 0
     with store.transaction():
         for record, chunks in todo:
             store.upsert_record(record, chunks, vectors[offset : offset + len(chunks)])
             offset += len(chunks)
-            report.count("updated" if record.id in stored else "added", record.kind)
-            report.chunks += len(chunks)
+
+
+def _flush(
+    store: Store,
+    embedder: Embedder,
+    batch: list[Record],
+    report: IngestReport,
+    *,
+    batch_size: int,
+    on_batch: BatchHook | None = None,
+    include_forgotten: bool = False,
+) -> None:
+    todo, stored = changed_records(store, batch, report, include_forgotten=include_forgotten)
+    batch.clear()
+    if not todo:
+        return
+    store_records(store, embedder, todo, batch_size=batch_size)
+    for record, chunks in todo:
+        report.count("updated" if record.id in stored else "added", record.kind)
+        report.chunks += len(chunks)
     if on_batch is not None:
         try:
             on_batch([record for record, _ in todo])

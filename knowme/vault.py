@@ -325,22 +325,19 @@ class Vault:
     ) -> tuple[ContextPack, ChatBackend]:
         """The cited context (and applicable preferences) for a conversation another app sends through the
         OpenAI-compatible proxy, and the backend to forward it to: the same egress policy and redaction as
-        :meth:`ask` for a remote backend; the disclosure is audited (to the grant's client, to a remote model)."""
-        pack, backend, _redacting, remote = self._answer_plan(question, None, k, None, grant)
-        if grant is not None:
-            self._disclose(grant.client, "chat", pack.passages, grant=grant)
-        if remote:
-            model = backend.describe()
-            self._disclose(f"model:{model}", "chat", pack.passages, grant=grant, backend=model)
+        :meth:`ask` for a remote backend; the disclosure is audited under the grant's client, else the model."""
+        pack, backend, redacting, remote = self._answer_plan(question, None, k, None, grant)
+        self._audit_disclosure("chat", pack.passages, grant, backend, redacting, remote)
         return pack, backend
 
-    def _audit_answer(
-        self, result: Answer, grant: Grant | None, backend: ChatBackend, redacting: Any, remote: bool
+    def _audit_disclosure(
+        self, action: str, hits: Sequence[Hit], grant: Grant | None, backend: ChatBackend, redacting: Any, remote: bool
     ) -> None:
+        """Log what a client (a grant) or a model outside knowme was shown: under the client, else the model."""
         if grant is not None or remote:
             actor = grant.client if grant is not None else f"model:{backend.describe()}"
             redacted = redacting.last.counts() if redacting is not None and redacting.last is not None else {}
-            self._disclose(actor, "ask", result.evidence, grant=grant, backend=backend.describe(), redacted=redacted)
+            self._disclose(actor, action, hits, grant=grant, backend=backend.describe(), redacted=redacted)
 
     def ask(
         self,
@@ -366,7 +363,7 @@ class Vault:
                 return replace(exact, preferences=self.applicable_preferences(question))
         pack, backend, redacting, remote = self._answer_plan(question, when, k, budget, grant)
         result = compose_answer(question, pack, backend, today=when or datetime.now(local_tz()))
-        self._audit_answer(result, grant, backend, redacting, remote)
+        self._audit_disclosure("ask", result.evidence, grant, backend, redacting, remote)
         return self._challenge(question, result, when) if challenge and grant is None else result
 
     def _challenge(self, question: str, result: Answer, when: datetime | None) -> Answer:
@@ -402,7 +399,7 @@ class Vault:
         pack, backend, redacting, remote = self._answer_plan(question, when, k, budget, grant)
         for event, data in stream_answer(question, pack, backend, today=when or datetime.now(local_tz())):
             if event == "answer":
-                self._audit_answer(data, grant, backend, redacting, remote)
+                self._audit_disclosure("ask", data.evidence, grant, backend, redacting, remote)
             yield event, data
 
     def graph_answer(self, question: str, as_of: DateLike | None = None) -> Answer | None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,13 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 from knowme.connectors.base import LIKELY, NO, SURE, Connector, Cursor, aware
 from knowme.errors import IngestError
+from knowme.graph.names import fold
 from knowme.models import ItemProblem, Record, stable_hash
 from knowme.plugins import hookimpl
 
 if TYPE_CHECKING:
     from knowme.config import BankSettings, Settings
 
-#: Header names (lower case, accents folded) that identify each column of a bank CSV.
+#: Header names that identify each column of a bank CSV (compared folded: case, accents and punctuation aside).
 ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("date", "transaction date", "booking date", "posting date", "posted date", "value date", "trans date",
              "buchungstag", "buchungsdatum", "datum", "wertstellung", "valutadatum", "fecha", "fecha operacion",
@@ -66,6 +66,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "type": ("type", "transaction type", "buchungsart", "buchungstext", "tipo", "type d'operation", "mutatiesoort"),
     "id": ("transaction id", "id", "reference number", "fitid", "transaktions-id"),
 }  # fmt: skip
+_FOLDED_ALIASES = {field: frozenset(fold(name) for name in names) for field, names in ALIASES.items()}
 _TYPE_WORDS = {
     "POS": "Card payment", "DEBIT": "Payment", "CREDIT": "Payment received", "ATM": "Cash withdrawal",
     "CHECK": "Cheque", "DIRECTDEBIT": "Direct debit", "DIRECTDEP": "Deposit", "XFER": "Transfer", "FEE": "Bank fee",
@@ -73,12 +74,6 @@ _TYPE_WORDS = {
     "PAYMENT": "Payment", "CASH": "Cash", "DEP": "Deposit", "OTHER": "Transaction",
 }  # fmt: skip
 _OFX_SNIFF = re.compile(rb"OFXHEADER|<OFX>", re.I)
-
-
-def fold(text: str) -> str:
-    """Lower case, accents removed, spaces squeezed: how header names and payees are compared."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(plain.lower().replace("\ufeff", "").split())
 
 
 @dataclass(frozen=True)
@@ -213,12 +208,12 @@ def _read_text(path: Path) -> str:
 
 def _columns(header: Sequence[str], configured: Mapping[str, str]) -> dict[str, int]:
     """Which index holds each field, from configured names first, then the aliases."""
-    folded = [re.sub(r"\s*\([a-z]{3}\)$", "", fold(h)) for h in header]
+    folded = [fold(re.sub(r"\s*\([A-Za-z]{3}\)\s*$", "", h)) for h in header]  # "Betrag (EUR)" is "betrag"
     found: dict[str, int] = {}
     for field_name, wanted in configured.items():
         if wanted and fold(wanted) in folded:
             found[field_name] = folded.index(fold(wanted))
-    for field_name, names in ALIASES.items():
+    for field_name, names in _FOLDED_ALIASES.items():
         if field_name in found:
             continue
         for i, name in enumerate(folded):

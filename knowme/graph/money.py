@@ -28,8 +28,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from knowme.config import Settings
-from knowme.connectors.bank import fold
 from knowme.graph.model import USER_ID, Fact
+from knowme.graph.names import fold
 from knowme.models import Record, stable_hash
 from knowme.store.base import Store
 
@@ -58,7 +58,7 @@ def is_transaction(record: Record) -> bool:
 
 def payee_key(payee: str) -> str:
     """The payee with store numbers, card masks, domains and punctuation removed: "SHELL OIL 5720" -> "shell oil"."""
-    words = [w for w in re.split(r"[^\w]+", fold(payee).replace(".com", " ")) if w and not re.search(r"\d", w)]
+    words = [w for w in fold(payee).split() if w != "com" and not re.search(r"\d", w)]
     return " ".join(words) or fold(payee)
 
 

@@ -32,9 +32,8 @@ from knowme.config import Settings
 from knowme.connectors.base import Connector
 from knowme.connectors.registry import detect
 from knowme.errors import KnowmeError
-from knowme.extract.chunking import chunk_record
-from knowme.ingest import BATCH, _skip_forgotten
-from knowme.models import Chunk, IngestReport, ItemProblem, Record
+from knowme.ingest import BATCH, changed_records, store_records
+from knowme.models import IngestReport, ItemProblem, Record
 from knowme.retrieve.embedders import Embedder
 from knowme.store.base import Store
 
@@ -103,30 +102,12 @@ def batch_records(ctx: Context, paths: list[str], ci: int, b: int) -> list[Recor
 def store_batch(ctx: Context, records: list[Record], *, include_forgotten: bool, save: Any) -> dict[str, Any]:
     """Store one batch; ``save(outcome)`` keeps the first outcome (which records to graph, counts) and returns it."""
     report = IngestReport()
-    unique = _skip_forgotten(ctx.store, records, report, include=include_forgotten)
-    stored = ctx.store.content_hashes([r.id for r in unique])
-    todo: list[tuple[Record, list[Chunk]]] = []
-    for record in unique:
-        if stored.get(record.id) == record.content_hash:
-            report.count("unchanged", record.kind)
-            continue
-        try:
-            todo.append((record, chunk_record(record)))
-        except Exception as exc:  # a record our own code cannot chunk must not stop the others
-            report.problems.append(ItemProblem(record.ref, f"could not be indexed: {exc}"))
+    todo, stored = changed_records(ctx.store, records, report, include_forgotten=include_forgotten)
     for record, chunks in todo:
         report.count("updated" if record.id in stored else "added", record.kind)
         report.chunks += len(chunks)
     outcome: dict[str, Any] = save({"graph": [r.id for r, _ in todo], "report": report.as_dict()})
-    if not todo:
-        return outcome
-    texts = [c.index_text for _, chunks in todo for c in chunks]
-    vectors = ctx.embedder.embed(texts, batch_size=ctx.settings.embedder.batch_size)
-    offset = 0
-    with ctx.store.transaction():
-        for record, chunks in todo:
-            ctx.store.upsert_record(record, chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
+    store_records(ctx.store, ctx.embedder, todo, batch_size=ctx.settings.embedder.batch_size)
     return outcome
 
 

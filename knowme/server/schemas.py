@@ -17,6 +17,11 @@ from knowme.models import Answer, Hit, IngestReport, Record
 When = date | datetime
 
 
+def present(name: str) -> dict[str, Any]:
+    """The JSON Schema of "``name`` is given and not null" (for an ``anyOf`` of fields one of which is needed)."""
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
 class ErrorBody(BaseModel):
     status: int = Field(description="The HTTP status, repeated.")
     code: str = Field(description="A short machine-readable code: unauthorized, not_found, invalid_request...")

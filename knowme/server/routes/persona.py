@@ -21,8 +21,7 @@ from knowme.persona.model import Feedback, Preference
 from knowme.server.auth import Principal, require
 from knowme.server.deps import VaultDep
 from knowme.server.errors import NotFound
-from knowme.server.routes.privacy import present
-from knowme.server.schemas import When
+from knowme.server.schemas import When, present
 
 router = APIRouter(tags=["persona"])
 

@@ -24,7 +24,7 @@ from knowme.privacy.grants import SCOPES as GRANT_DATA_SCOPES
 from knowme.server.auth import Principal, require
 from knowme.server.deps import VaultDep
 from knowme.server.errors import NotFound
-from knowme.server.schemas import When
+from knowme.server.schemas import When, present
 
 router = APIRouter(tags=["privacy"])
 
@@ -33,11 +33,6 @@ EXPORT_TYPES = {"json": "application/zip", "jsonld": "application/ld+json", "tur
 
 
 CRITERIA = ("ref", "source", "person", "before", "query")
-
-
-def present(name: str) -> dict[str, Any]:
-    """The JSON Schema of "``name`` is given and not null" (for an ``anyOf`` of fields one of which is needed)."""
-    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
 
 
 class ForgetIn(BaseModel):
