@@ -16,13 +16,12 @@ from calendar import monthrange
 from datetime import date, datetime
 
 from knowme.graph.dates import CAPITAL_MONTHS, find_date
-from knowme.graph.extractors import RELATION_WORDS, relation_of
-from knowme.graph.model import USER_ID, Commitment, Fact
+from knowme.graph.extractors import BARE_KIN, RELATION_WORDS, relation_of
+from knowme.graph.model import SYMMETRIC, USER_ID, Commitment, Fact
 from knowme.graph.names import first_name, fold, name_key
 from knowme.models import Answer
 from knowme.store.base import Store
 
-SYMMETRIC = frozenset({"partner", "colleague", "friend", "sibling", "cousin", "neighbour"})
 _REL = "|".join(sorted((re.escape(w) for w in RELATION_WORDS), key=len, reverse=True))
 _MONTHS = [m.lower() for m in CAPITAL_MONTHS.split("|")]
 
@@ -37,6 +36,10 @@ class GraphAnswerer:
     def name(self, entity_id: str | None) -> str:
         entity = self.graph.get_entity(entity_id) if entity_id else None
         return entity.name if entity else "?"
+
+    def facts(self, **where: str) -> list[Fact]:
+        """The graph's facts that stand: a claim another one superseded (``invalidated_at``) is not an answer."""
+        return [f for f in self.graph.facts(**where) if f.invalidated_at is None]
 
     def refs(self, facts: list[Fact] | list[Commitment], limit: int = 3) -> list[str]:
         found: list[str] = []
@@ -53,7 +56,7 @@ class GraphAnswerer:
         return sorted(valid, key=lambda f: (f.valid_from or "", f.confidence), reverse=True)
 
     def relation(self, subject: str, predicate: str, when: date) -> list[Fact]:
-        facts = self.graph.facts(subject_id=subject, predicate=predicate)
+        facts = self.facts(subject_id=subject, predicate=predicate)
         if predicate in SYMMETRIC:
             facts += [
                 Fact(
@@ -71,7 +74,7 @@ class GraphAnswerer:
                     f.extractor_version,
                     f.attributes,
                 )  # fmt: skip
-                for f in self.graph.facts(object_id=subject, predicate=predicate)
+                for f in self.facts(object_id=subject, predicate=predicate)
             ]
         return self.valid_at([f for f in facts if f.object_id], when)
 
@@ -81,7 +84,8 @@ class GraphAnswerer:
         low = text.lower()
         if low in ("i", "me", "my", "myself"):
             return USER_ID
-        m = re.fullmatch(rf"(?:my|our)\s+(?:current\s+|new\s+)?({_REL})", low)
+        m = re.fullmatch(rf"(?:(?:my|our)\s+(?:current\s+|new\s+)?)?({_REL})", low) if low in BARE_KIN else None
+        m = m or re.fullmatch(rf"(?:my|our)\s+(?:current\s+|new\s+)?({_REL})", low)
         if m:
             rel = relation_of(m.group(1))
             facts = self.relation(USER_ID, rel, when) if rel else []
@@ -156,7 +160,7 @@ class GraphAnswerer:
                 return None
             subjects = [who]
         for subject in subjects:
-            facts = self.graph.facts(subject_id=subject, predicate=predicate)
+            facts = self.facts(subject_id=subject, predicate=predicate)
             if not facts:
                 continue
             votes: dict[str, list[Fact]] = {}
@@ -200,7 +204,7 @@ class GraphAnswerer:
             return None
         predicate = "works_at" if m.group("verb").lower().startswith("work") else "lives_in"
         when = self.when_in(q)
-        facts = self.valid_at(self.graph.facts(subject_id=who, predicate=predicate), when)
+        facts = self.valid_at(self.facts(subject_id=who, predicate=predicate), when)
         facts = [f for f in facts if f.object_id]
         if not facts:
             return None
@@ -235,7 +239,7 @@ class GraphAnswerer:
         who = self.person(re.sub(r"^(?:you|i)$", "me", m.group("who"), flags=re.I), self.today)
         if who is None:
             return None
-        facts = self.graph.facts(subject_id=who, predicate=predicate)
+        facts = self.facts(subject_id=who, predicate=predicate)
         if not facts:
             return None
         values = list(dict.fromkeys(f.object_value for f in facts if f.object_value))
@@ -249,7 +253,7 @@ class GraphAnswerer:
         if re.search(r"\b(?:salary|income|earn|paid|wages?|pay ?check)\b", q, re.I) and re.search(
             r"\b(?:how much|what(?:'s| is)? (?:my|is my)|when)\b", q, re.I
         ):
-            facts = [f for f in self.graph.facts(subject_id=USER_ID, predicate="income") if f.valid_from]
+            facts = [f for f in self.facts(subject_id=USER_ID, predicate="income") if f.valid_from]
             facts = self.valid_at([f for f in facts if f.attributes.get("cadence") != "once"], self.when_in(q))
             return self._listing("Your income", facts) if facts else None
         m = re.search(
@@ -258,17 +262,17 @@ class GraphAnswerer:
         if m:
             wanted = {w for w in re.findall(r"\w+", fold(m.group("what"))) if len(w) > 2}
             facts = [
-                f for f in self.graph.facts(subject_id=USER_ID, predicate="recurring_payment")
+                f for f in self.facts(subject_id=USER_ID, predicate="recurring_payment")
                 if wanted & set(re.findall(r"\w+", fold(f"{f.object_value} {f.attributes.get('details', '')}")))
             ]  # fmt: skip
             facts = self.valid_at(facts, self.when_in(q)) or facts
             return self._listing("You pay", facts) if facts else None
         if re.search(r"\b(?:subscriptions|recurring payments|standing orders|direct debits|regular payments)\b", q,
                      re.I):  # fmt: skip
-            facts = self.valid_at(self.graph.facts(subject_id=USER_ID, predicate="recurring_payment"), self.when_in(q))
+            facts = self.valid_at(self.facts(subject_id=USER_ID, predicate="recurring_payment"), self.when_in(q))
             return self._listing("Your recurring payments", facts) if facts else None
         if re.search(r"\b(?:large|big|expensive|major)\s+(?:purchases?|buys|expenses?)\b", q, re.I):
-            facts = self.graph.facts(subject_id=USER_ID, predicate="large_purchase")
+            facts = self.facts(subject_id=USER_ID, predicate="large_purchase")
             facts = sorted(facts, key=lambda f: f.valid_from or "")
             year = re.search(r"\b(?:in|during)\s+(\d{4})\b", q)
             if year:
@@ -334,8 +338,8 @@ class GraphAnswerer:
         who = self.person(m.group("who"), self.today)
         if who is None or who == USER_ID:
             return None
-        facts = [f for f in self.graph.facts(subject_id=USER_ID) if f.object_id == who]
-        inverse = [f for f in self.graph.facts(object_id=USER_ID) if f.subject_id == who and f.predicate in SYMMETRIC]
+        facts = [f for f in self.facts(subject_id=USER_ID) if f.object_id == who]
+        inverse = [f for f in self.facts(object_id=USER_ID) if f.subject_id == who and f.predicate in SYMMETRIC]
         facts = self.valid_at(facts + inverse, self.today) or facts + inverse
         if not facts:
             return None

@@ -32,9 +32,11 @@ RELATION_WORDS: dict[str, str] = {
     "mom": "mother",
     "mum": "mother",
     "mommy": "mother",
+    "mama": "mother",
     "mãe": "mother",
     "father": "father",
     "dad": "father",
+    "daddy": "father",
     "pai": "father",
     "parent": "parent",
     "partner": "partner",
@@ -78,6 +80,7 @@ RELATION_WORDS: dict[str, str] = {
     "assistant": "assistant",
     "grandmother": "grandmother",
     "grandma": "grandmother",
+    "granny": "grandmother",
     "grandfather": "grandfather",
     "grandpa": "grandfather",
     "aunt": "aunt",
@@ -98,6 +101,10 @@ _NAME = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-]+(?:\s+(?:d[aeo]s?|van|von|de la|del|di|le
 _PLACE = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-]+(?:[\s\-]+(?:d[aeo]s?|de|del|la|le|am|on|upon|sur)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]+){0,3})"
 _ORG = r"(?:[A-ZÀ-ÖØ-Þ0-9][\w&'’.\-]*(?:\s+(?:&\s+)?[A-ZÀ-ÖØ-Þ0-9][\w&'’.\-]*){0,4})"
 _I = r"(?:I|I've|I'm|I’m|I’ve|we|We|We've|we've|we're|We're)"
+#: "my mother", "our new manager", "my sister Julia": a person named through the author's relationship to them.
+_KIN = rf"(?:[Mm]y|[Oo]ur)\s+(?:new\s+|dear\s+|late\s+)?(?i:{_REL})(?:\s*,?\s+{_NAME})?"
+#: Relation words people write as names ("Mum is allergic to nuts", "Dad's birthday").
+BARE_KIN = frozenset({"mum", "mom", "mommy", "mama", "mãe", "dad", "daddy", "pai", "grandma", "granny", "grandpa"})
 _NOT_NAMES = frozenset(
     {
         "I",
@@ -156,6 +163,7 @@ class Claim:
     confidence: float = 0.8
     evidence: str = ""
     kind: str = "stated"  # stated (true at the record date), change (starts at valid_from), structure (a field)
+    via: str | None = None  # the subject is the ``subject``'s relation of this kind ("my mother"), found later
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,7 @@ class ExtractContext:
     subject_id: str | None  # the entity a contact card or person note is about
     recipients: tuple[str, ...]  # entity ids the record is addressed to (not the author)
     entity: Callable[[str, str], str | None]  # (name, type) -> entity id (found or created)
+    known: Callable[[str], str | None] = lambda name: None  # a person's name -> their id, only if already known
 
     @property
     def day(self) -> date | None:
@@ -326,11 +335,32 @@ class DeterministicExtractor(Extractor):
         if not hedged:
             self._places(s, ctx, out, author, day)
             self._work(s, ctx, out, author, day)
+            self._others(s, ctx, out, author, day)
         plain = re.sub(rf"({_NAME})\s*,\s*(?:my|our|his|her)\s+(?:{_REL})\s*,", r"\1", s)  # "Rosa, my mum, is"
         self._dates(plain, ctx, out, author, day)
         self._health(plain, ctx, out, author, iso)
         if not hedged:
             self._money_and_prefs(s, out, author, iso)
+
+    @staticmethod
+    def _who(text: str, ctx: ExtractContext, author: str, *, create: bool = True) -> tuple[str | None, str | None]:
+        """Whom a sentence's subject names: ``(entity id, None)``, or ``(None, relation)`` for "my mother" / "Mum"
+        (the author's relation, found when the facts are stored), or ``(None, None)`` for nobody."""
+        text = re.sub(r"['’]s?$", "", " ".join(text.split()))
+        first = text.split()[0] if text else ""
+        if first in ("I", "I'm", "I’m"):
+            return author, None
+        kin = re.fullmatch(rf"(?:[Mm]y|[Oo]ur)\s+(?:new\s+|dear\s+|late\s+)?(?P<rel>(?i:{_REL}))(?:\s*,?\s+(?P<name>{_NAME}))?", text)  # fmt: skip  # noqa: E501
+        if kin:
+            name = kin.group("name")
+            if name and name.split()[0] not in _NOT_NAMES:
+                return (ctx.entity(name, "person") if create else ctx.known(name)), None
+            return None, relation_of(kin.group("rel"))
+        if text.lower() in BARE_KIN:
+            return None, relation_of(text)
+        if not first or first in _NOT_NAMES:
+            return None, None
+        return (ctx.entity(text, "person") if create else ctx.known(text)), None
 
     def _relations(self, s: str, ctx: ExtractContext, out: Extraction, author: str, iso: str | None) -> None:
         patterns = (
@@ -421,6 +451,31 @@ class DeterministicExtractor(Extractor):
                 out.facts.append(Claim(author, "works_at", object_id=org, valid_to=iso, confidence=0.75, evidence=s,
                                        kind="ended"))  # fmt: skip
 
+    def _others(self, s: str, ctx: ExtractContext, out: Extraction, author: str, day: date | None) -> None:
+        """Where someone else lives or works, as the author says it ("my sister lives in Berlin", "Tom moved to
+        Porto", "Mum started at the Lisbon Library"). A bare name counts only when it is a person already known."""
+        iso = day.isoformat() if day else None
+        who_pattern = rf"(?P<who>{_KIN}|{_NAME})"
+        checks: Sequence[tuple[str, str, str, str]] = (
+            (rf"{who_pattern}\s+(?:now\s+|still\s+|currently\s+)?(?:lives|is living|is based|has lived)\s+in\s+(?P<v>{_PLACE})", "lives_in", "place", "stated"),  # noqa: E501
+            (rf"{who_pattern}\s+(?:(?:has|just|finally|recently)\s+)*(?:moved|relocated)\s+(?:back\s+)?to\s+(?P<v>{_PLACE})", "lives_in", "place", "change"),  # noqa: E501
+            (rf"{who_pattern}\s+(?:now\s+|still\s+|currently\s+)?works\s+(?:at|for)\s+(?P<v>{_ORG})", "works_at", "organisation", "stated"),  # noqa: E501
+            (rf"{who_pattern}\s+(?:(?:has|just)\s+)*(?:started|joined)\s+(?:a\s+new\s+job\s+|working\s+)?(?:at|with)\s+(?P<v>{_ORG})", "works_at", "organisation", "change"),  # noqa: E501
+        )  # fmt: skip
+        for pattern, predicate, type_, kind in checks:
+            m = re.search(pattern, s)
+            if not m or m.group("v").split()[0] in _NOT_NAMES:
+                continue
+            who, via = self._who(m.group("who"), ctx, author, create=False)
+            if (who is None and via is None) or who == author:
+                continue
+            value = ctx.entity(_clean_value(m.group("v")), type_)
+            if value is None:
+                continue
+            when = (self._when(s[m.end() :], day) or iso) if kind == "change" else iso
+            out.facts.append(Claim(who or author, predicate, object_id=value, valid_from=when, confidence=0.75,
+                                   evidence=s, kind=kind, via=via))  # fmt: skip
+
     @staticmethod
     def _when(rest: str, day: date | None) -> str | None:
         """A date stated right after a change ("moved to Porto on 12 July")."""
@@ -435,7 +490,7 @@ class DeterministicExtractor(Extractor):
     def _dates(self, s: str, ctx: ExtractContext, out: Extraction, author: str, day: date | None) -> None:
         ref = day or date(2000, 1, 1)
         for m in re.finditer(
-            rf"(?:(?P<my>\b[Mm]y|\b[Oo]ur)|(?P<name>{_NAME})['’]s?)\s+(?P<what>birthday|anniversary)\s+(?:is|falls|was)\s+"
+            rf"(?:(?P<kin>{_KIN})['’]s|(?P<my>\b[Mm]y|\b[Oo]ur)|(?P<name>{_NAME})['’]s?)\s+(?P<what>birthday|anniversary)\s+(?:is|falls|was)\s+"
             rf"(?:on\s+)?(?P<date>{DATE_PATTERN})",
             s,
             re.IGNORECASE,
@@ -444,49 +499,45 @@ class DeterministicExtractor(Extractor):
             if found is None or re.fullmatch(r"(?:next\s+|this\s+)?\w+day|today|tomorrow", m.group("date").lower()):
                 continue
             who: str | None = author
-            if m.group("name"):
-                if m.group("name").split()[0] in _NOT_NAMES:
-                    continue
-                who = ctx.entity(m.group("name"), "person")
+            via: str | None = None
+            named = m.group("kin") or m.group("name")
+            if named:
+                who, via = self._who(named, ctx, author)
             has_year = bool(re.search(r"\d{4}", m.group("date")))
             value = found.isoformat() if has_year else f"--{found:%m-%d}"
-            if who:
-                out.facts.append(Claim(who, m.group("what").lower(), object_value=value, confidence=0.8, evidence=s))
-        born = re.search(rf"(?P<name>I|{_NAME})\s+was\s+born\s+(?:on\s+)?(?P<date>{DATE_PATTERN})", s)
-        if born and (born.group("name") == "I" or born.group("name").split()[0] not in _NOT_NAMES):
+            if who or via:
+                out.facts.append(Claim(who or author, m.group("what").lower(), object_value=value, confidence=0.8,
+                                       evidence=s, via=via))  # fmt: skip
+        born = re.search(rf"(?P<name>I|{_KIN}|{_NAME})\s+was\s+born\s+(?:on\s+)?(?P<date>{DATE_PATTERN})", s)
+        if born:
             found, _ = find_date(born.group("date"), ref)
-            who = author if born.group("name") == "I" else ctx.entity(born.group("name"), "person")
-            if found and who:
+            who, via = self._who(born.group("name"), ctx, author)
+            if found and (who or via):
                 has_year = bool(re.search(r"\d{4}", born.group("date")))
                 value = found.isoformat() if has_year else f"--{found:%m-%d}"
-                out.facts.append(Claim(who, "birthday", object_value=value, confidence=0.8, evidence=s))
+                out.facts.append(Claim(who or author, "birthday", object_value=value, confidence=0.8, evidence=s,
+                                       via=via))  # fmt: skip
 
     def _health(self, s: str, ctx: ExtractContext, out: Extraction, author: str, iso: str | None) -> None:
-        subject_pattern = rf"(?P<who>I|I'm|I’m|I am|{_NAME})"
+        subject_pattern = rf"(?P<who>I|I'm|I’m|I am|{_KIN}|{_NAME})"
         checks: Sequence[tuple[str, str]] = (
-            (rf"{subject_pattern}\s+(?:is|am|are|'s|’s)?\s*(?:severely\s+|very\s+|mildly\s+|really\s+)?allergic\s+to\s+(?P<v>[\w\s\-]+)", "allergy"),  # noqa: E501
-            (rf"{subject_pattern}\s+(?:was|were|got|have been|has been|'ve been|’ve been|am|is)?\s*diagnosed\s+with\s+(?P<v>[\w\s\-']+)", "condition"),  # noqa: E501
-            (rf"{subject_pattern}\s+(?:started|am|is|'m|’m|have been|has been|'ve been|’ve been)\s+(?:now\s+)?(?:taking|on)\s+(?P<v>[A-Za-z][\w\-]+(?:\s+\d+\s?mg)?)\s+(?:daily|every|for|twice|once|\d)", "medication"),  # noqa: E501
-            (rf"{subject_pattern}\s+(?:was|were|got|have been|has been)\s+prescribed\s+(?P<v>[A-Za-z][\w\-]+(?:\s+\d+\s?mg)?)", "medication"),  # noqa: E501
+            (rf"{subject_pattern}\s*(?:is|am|are|'s|’s)?\s*(?:also\s+|severely\s+|very\s+|mildly\s+|really\s+|badly\s+)?allergic\s+to\s+(?P<v>[\w\s\-]+)", "allergy"),  # noqa: E501
+            (rf"{subject_pattern}\s*(?:was|were|got|have been|has been|'ve been|’ve been|'s been|’s been|been|am|is)?\s*(?:just\s+|recently\s+)?diagnosed\s+with\s+(?P<v>[\w\s\-']+)", "condition"),  # noqa: E501
+            (rf"{subject_pattern}\s*(?:started|am|is|'m|’m|'s|’s|have been|has been|'ve been|’ve been|'s been|’s been)\s+(?:now\s+)?(?:taking|on)\s+(?P<v>[A-Za-z][\w\-]+(?:\s+\d+\s?mg)?)\s+(?:daily|every|for|twice|once|\d)", "medication"),  # noqa: E501
+            (rf"{subject_pattern}\s*(?:was|were|got|have been|has been|'s been|’s been)\s+prescribed\s+(?P<v>[A-Za-z][\w\-]+(?:\s+\d+\s?mg)?)", "medication"),  # noqa: E501
         )  # fmt: skip
         for pattern, predicate in checks:
             m = re.search(pattern, s)
             if not m:
                 continue
-            who_text = m.group("who")
-            if who_text.split()[0] in ("I", "I'm", "I’m"):
-                who: str | None = author
-            elif who_text.split()[0] in _NOT_NAMES:
-                continue
-            else:
-                who = ctx.entity(who_text, "person")
+            who, via = self._who(m.group("who"), ctx, author)
             value = _clean_value(m.group("v"))
             value = re.sub(r"\s+(?:now|too|as well|apparently|again)$", "", value)
-            if who and value and not re.match(r"^(?:anything|nothing|something)$", value, re.IGNORECASE):
+            if (who or via) and value and not re.match(r"^(?:anything|nothing|something)$", value, re.IGNORECASE):
                 if re.search(r"\b(?:not|n't|no longer)\b", s[: m.start("v")]) and predicate != "medication":
                     continue
-                out.facts.append(Claim(who, predicate, object_value=value.lower() if predicate == "allergy" else value,
-                                       valid_from=iso, confidence=0.8, evidence=s))  # fmt: skip
+                out.facts.append(Claim(who or author, predicate, valid_from=iso, confidence=0.8, evidence=s, via=via,
+                                       object_value=value.lower() if predicate == "allergy" else value))  # fmt: skip
 
     def _money_and_prefs(self, s: str, out: Extraction, author: str, iso: str | None) -> None:
         m = re.search(r"\b(?:I'm|I’m|I am|we're|we’re|we are|I've been|we've been)\s+(?:still\s+)?saving\s+(?:up\s+)?for\s+(?P<v>(?:a|an|the|my|our)\s+[\w\s\-]+)", s, re.IGNORECASE)  # fmt: skip  # noqa: E501

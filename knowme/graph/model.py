@@ -22,6 +22,9 @@ ENTITY_TYPES = ("person", "organisation", "place", "project", "topic", "thing")
 #: Predicates where one value holds at a time: a newer claim closes the older one's validity.
 SINGLE_VALUED = frozenset({"lives_in", "works_at", "manager", "partner", "birthday", "anniversary", "job_title"})
 
+#: Relationships that hold both ways: (A, partner, B) also says B is A's partner.
+SYMMETRIC = frozenset({"partner", "colleague", "friend", "sibling", "cousin", "neighbour"})
+
 #: Relationship predicates (object is an entity, usually a person).
 RELATIONS = frozenset(
     {

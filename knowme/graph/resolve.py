@@ -129,6 +129,16 @@ class Resolver:
                     break
         return found
 
+    def known_person(self, name: str) -> str | None:
+        """The one person already known by ``name`` (a full name, or a first name only one person has), else None."""
+        key = name_key(name)
+        if not key:
+            return None
+        pool = {e for e in self.index.get(f"name:{key}", ()) if (x := self.entities.get(e)) and x.type == "person"}
+        if not pool and " " not in key:
+            pool = self.persons_named(key)
+        return self.current(next(iter(pool))) if len(pool) == 1 else None
+
     # -- attaching -----------------------------------------------------------------------------------------------
     def add_alias(self, entity_id: str, alias: str, kind: str, reason: str, record_ids: Iterable[str]) -> None:
         alias = alias.strip()
@@ -182,6 +192,9 @@ class Resolver:
                 continue
             if " " in key:
                 take(self.index.get(f"name:{key}", ()), f"same name {clean_name(name)}")
+            elif mention.type != "person":  # one-word places and organisations: "Berlin", "Acme"
+                same = {e for e in self.index.get(f"name:{key}", ()) if self.entities[e].type == mention.type}
+                take(same, f"same name {clean_name(name)}")
             elif not found and mention.type == "person":
                 exact = {e for e in self.index.get(f"name:{key}", ()) if self.entities[e].type == "person"}
                 by_first = self.persons_named(key)

@@ -29,6 +29,8 @@ class FactView:
     refs: tuple[str, ...]
     extractor: str
     confidence: float
+    invalidated_at: str | None = None  # set when another claim about the same time won (kept, not erased)
+    superseded_by: str | None = None  # the standing claim's value
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,10 @@ def _names(store: Store) -> dict[str, str]:
 def fact_view(store: Store, fact: Fact, names: dict[str, str]) -> FactView:
     value = names.get(fact.object_id or "", "?") if fact.object_id else fact.object_value or ""
     refs = tuple(dict.fromkeys(s.ref for s in store.graph().sources("fact", fact.id)))
+    winner = None
+    if fact.invalidated_at:
+        rivals = store.graph().facts(subject_id=fact.subject_id, predicate=fact.predicate)
+        winner = next((f for f in rivals if f.id == fact.attributes.get("superseded_by")), None)
     return FactView(
         subject=names.get(fact.subject_id, "?"),
         predicate=fact.predicate,
@@ -73,6 +79,10 @@ def fact_view(store: Store, fact: Fact, names: dict[str, str]) -> FactView:
         refs=refs,
         extractor=f"{fact.extractor}/{fact.extractor_version}",
         confidence=fact.confidence,
+        invalidated_at=fact.invalidated_at,
+        superseded_by=(names.get(winner.object_id or "", "?") if winner.object_id else winner.object_value)
+        if winner
+        else None,
     )
 
 
@@ -147,7 +157,11 @@ def facts(store: Store, *, as_of: date | None = None, about: str | None = None) 
         chosen = graph.facts()
     if as_of is not None:
         day = as_of.isoformat()
-        chosen = [f for f in chosen if (f.valid_from or "") <= day and (f.valid_to is None or day < f.valid_to)]
+        chosen = [
+            f
+            for f in chosen
+            if (f.valid_from or "") <= day and (f.valid_to is None or day < f.valid_to) and f.invalidated_at is None
+        ]
     return [fact_view(store, f, names) for f in chosen]
 
 

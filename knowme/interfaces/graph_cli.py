@@ -136,7 +136,8 @@ def facts(
         return
     for f in found:
         span = f"{f.valid_from or '…'} → {f.valid_to or 'now'}"
-        out.print(f"{f.subject} {f.predicate} {f.value}  [{span}]  {', '.join(f.refs[:2])}", markup=False)
+        disputed = f"  (disputed: {f.superseded_by} stands)" if f.invalidated_at else ""
+        out.print(f"{f.subject} {f.predicate} {f.value}  [{span}]{disputed}  {', '.join(f.refs[:2])}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -159,12 +159,12 @@ def forget(
             store.redact_audit({r.ref: f"forgotten:{r.id}" for r in records})
         for backup in backups:
             Path(backup).unlink(missing_ok=True)
-        from knowme.graph.build import prune_deliveries
+        from knowme.graph.build import after_forget
         from knowme.graph.resolve import prune_owner_counts
 
         if isinstance(store, Store):
             prune_owner_counts(store)  # the owner detector's tally must not keep the forgotten people's addresses
-            prune_deliveries(store, ids)  # nor the commitment tracker the words of forgotten messages
+            after_forget(store, ids)  # nor the commitment tracker the words of forgotten messages; validity redone
         compacted = store.compact()
     return ForgetResult(
         dry_run=dry_run,

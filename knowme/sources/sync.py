@@ -91,7 +91,7 @@ def mark_deleted(store: Store, record_ids: Sequence[str]) -> int:
 
 def forget_records(store: Store, record_ids: Sequence[str]) -> int:
     """Forget these records and what only they supported (no tombstone: a restored item may sync back)."""
-    from knowme.graph.build import prune_deliveries
+    from knowme.graph.build import after_forget
     from knowme.graph.resolve import prune_owner_counts
     from knowme.learn.voice import on_forget
     from knowme.store.base import ForgettingStore
@@ -102,7 +102,7 @@ def forget_records(store: Store, record_ids: Sequence[str]) -> int:
     else:
         gone = store.forget(record_ids, tombstone=False).records
         prune_owner_counts(store)
-        prune_deliveries(store, record_ids)
+        after_forget(store, record_ids)
     on_forget(store, hashes)  # the voice adapter's shards that saw them wait for a retrain
     return gone
 

@@ -54,6 +54,10 @@ class FactOut(BaseModel):
     refs: list[str]
     extractor: str
     confidence: float
+    invalidated_at: str | None = Field(
+        default=None, description="Set when a more reliable claim about the same time stands; the claim is kept."
+    )
+    superseded_by: str | None = Field(default=None, description="The value of the claim that stands instead.")
 
     @classmethod
     def of(cls, f: FactView) -> FactOut:
@@ -66,6 +70,8 @@ class FactOut(BaseModel):
             refs=list(f.refs),
             extractor=f.extractor,
             confidence=round(f.confidence, 4),
+            invalidated_at=f.invalidated_at,
+            superseded_by=f.superseded_by,
         )
 
 
