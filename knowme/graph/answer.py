@@ -16,7 +16,7 @@ from calendar import monthrange
 from datetime import date, datetime
 
 from knowme.graph.dates import CAPITAL_MONTHS, find_date
-from knowme.graph.extractors import BARE_KIN, RELATION_WORDS, relation_of
+from knowme.graph.extractors import BARE_KIN, RELATION_WORDS, SINGLE_DIETS, relation_of
 from knowme.graph.model import SYMMETRIC, USER_ID, Commitment, Fact
 from knowme.graph.names import first_name, fold, name_key
 from knowme.models import Answer
@@ -131,7 +131,7 @@ class GraphAnswerer:
     def answer(self, question: str) -> Answer | None:
         q = " ".join(question.strip().split())
         for method in (self._birthday, self._relationship, self._place, self._health, self._commitments,
-                       self._money, self._who_is):  # fmt: skip
+                       self._money, self._who_is, self._about_me):  # fmt: skip
             result = method(q)
             if result is not None:
                 return result
@@ -195,8 +195,9 @@ class GraphAnswerer:
         return self._done(f"Your {m.group('rel').lower()}: {', '.join(names)}{tail}.", facts)
 
     def _place(self, q: str) -> Answer | None:
-        m = re.search(r"\bwhere\s+(?:do|did|does|was|am|were)\s+(?P<who>I|we|.+?)\s+(?P<verb>live|living|work|working|based)\b", q, re.I)  # fmt: skip  # noqa: E501
-        m = m or re.search(r"\bwho\s+(?:do|did)\s+(?P<who>I)\s+(?P<verb>work)\s+for\b", q, re.I)
+        m = re.search(r"\bwhere\s+(?:do|did|does|was|am|were|is|has|have)\s+(?P<who>I|we|.+?)\s+(?P<verb>live|living|lived|work|working|worked|based)\b", q, re.I)  # fmt: skip  # noqa: E501
+        m = m or re.search(r"\b(?:which|what)\s+(?:city|town|country|place)\s+(?:do|did|does|was|am|were|is)\s+(?P<who>I|we|.+?)\s+(?P<verb>live|living|based)\b", q, re.I)  # fmt: skip  # noqa: E501
+        m = m or re.search(r"\b(?:who|which company|what company)\s+(?:do|did|does)\s+(?P<who>I|we|.+?)\s+(?P<verb>work)\s+(?:for|at)\b", q, re.I)  # fmt: skip  # noqa: E501
         if not m:
             return None
         who = USER_ID if m.group("who").lower() in ("i", "we") else self.person(m.group("who"), self.today)
@@ -228,11 +229,13 @@ class GraphAnswerer:
         )
         predicate = "allergy"
         if not m:
-            m = re.search(r"\b(?:does|do)\s+(?P<who>.+?)\s+have\s+any\s+(?P<p>allerg|condition|medical)", q, re.I)
+            m = re.search(r"\b(?:does|do|did)\s+(?P<who>.+?)\s+have\s+(?:any\s+)?(?P<p>allerg|condition|medical|health)", q, re.I)  # fmt: skip  # noqa: E501
+            m = m or re.search(r"\bwhat\s+(?:kind of\s+)?(?P<p>allerg\w*|(?:medical\s+|health\s+)?conditions?|illness\w*)\s+(?:does|do|did|has|have)\s+(?P<who>.+?)\s+(?:have|got)\b", q, re.I)  # fmt: skip  # noqa: E501
             if m and not m.group("p").lower().startswith("allerg"):
                 predicate = "condition"
         if not m:
-            m = re.search(r"\bwhat\s+(?:medication|medicine|meds|pills)\s+(?:is|are|am|does|do)\s+(?P<who>.+?)\s+(?:taking|take|on)\b", q, re.I)  # fmt: skip  # noqa: E501
+            m = re.search(r"\bwhat\s+(?:medications?|medicines?|meds|pills|drugs)\s+(?:is|are|am|does|do)\s+(?P<who>.+?)\s+(?:taking|take|on)\b", q, re.I)  # fmt: skip  # noqa: E501
+            m = m or re.search(r"\b(?:is|are|am)\s+(?P<who>.+?)\s+(?:taking|on)\s+any\s+(?:medications?|medicines?|meds|pills)\b", q, re.I)  # fmt: skip  # noqa: E501
             predicate = "medication"
         if not m:
             return None
@@ -289,10 +292,13 @@ class GraphAnswerer:
 
     def _commitments(self, q: str) -> Answer | None:
         patterns = (
+            (r"\bwhat\s+(?:did|have)\s+I\s+promised?\s+(?:to\s+do\s+)?for\s+(?P<who>.+?)\??$", ("made",)),
             (
                 r"\bwhat\s+(?:did|have)\s+I\s+promised?\s+(?:to\s+)?(?P<who>.+?)(?:\s+(?:to|that|about|for)\b.*)?\??$",
                 ("made",),
             ),
+            (r"\bwhat\s+(?:did|have)\s+I\s+promised?\s*\??$", ("made",)),
+            (r"\bwhat\s+(?:does|do)\s+(?P<who>.+?)\s+owe\s+(?:me|us)\b", ("received",)),
             (r"\bwhat\s+do\s+I\s+owe\s+(?P<who>.+?)\??$", ("made", "asked")),
             (
                 r"\bwhat\s+(?:did|has|have)\s+(?P<who>.+?)\s+(?:ask|asked|request|requested|want|wanted)\s+"
@@ -309,7 +315,7 @@ class GraphAnswerer:
             who_text = m.groupdict().get("who")
             who = self.person(who_text, self.today) if who_text else None
             if who_text and who is None:
-                return None
+                continue
             items = [
                 c
                 for c in self.graph.commitments(counterparty_id=who)
@@ -332,7 +338,10 @@ class GraphAnswerer:
         return None
 
     def _who_is(self, q: str) -> Answer | None:
-        m = re.fullmatch(r"who(?:'s| is| was)\s+(?P<who>[^?]+?)\??", q, re.I)
+        m = re.fullmatch(r"(?:who|what)(?:'s| is| was)\s+(?P<who>[^?]+?)\s+to\s+me\??", q, re.I)
+        m = m or re.fullmatch(r"how\s+(?:is|was|am)\s+(?P<who>[^?]+?)\s+related\s+to\s+me\??", q, re.I)
+        m = m or re.fullmatch(r"what(?:'s| is)\s+my\s+relationship\s+(?:with|to)\s+(?P<who>[^?]+?)\??", q, re.I)
+        m = m or re.fullmatch(r"who(?:'s| is| was)\s+(?P<who>[^?]+?)\??", q, re.I)
         if not m or m.group("who").lower().startswith(("my ", "our ", "the ")):
             return None
         who = self.person(m.group("who"), self.today)
@@ -345,6 +354,42 @@ class GraphAnswerer:
             return None
         rels = list(dict.fromkeys(f.predicate for f in facts))
         return self._done(f"{self.name(who)} is your {' and '.join(r.replace('_', ' ') for r in rels)}.", facts)
+
+    def _about_me(self, q: str) -> Answer | None:
+        """The user's own stated facts: diet, what they are saving for, likes and dislikes, life events."""
+        when = self.when_in(q)
+        m = re.search(rf"\b(?:am|was|are|were)\s+(?:I|we)\s+(?:still\s+)?(?:a\s+)?(?P<diet>{'|'.join(SINGLE_DIETS)})\b", q, re.I)  # fmt: skip  # noqa: E501
+        if m or re.search(r"\bwhat(?:'s| is| was)\s+(?:my|our)\s+diet\b|\bwhat\s+diet\s+(?:do|did)\s+I\b", q, re.I):
+            facts = self.valid_at(self.facts(subject_id=USER_ID, predicate="diet"), when)
+            if not facts:
+                return None
+            diet = facts[0].object_value or ""
+            since = f" (since {_pretty(facts[0].valid_from)})" if facts[0].valid_from else ""
+            if m and m.group("diet").lower() != diet:
+                return self._done(f"No: you are {diet}{since}.", facts[:1])
+            return self._done(f"{'Yes: you' if m else 'You'} are {diet}{since}.", facts[:1])
+        if re.search(r"\bwhat\s+(?:am|are|was|were)\s+(?:I|we)\s+saving\s+(?:up\s+)?for\b", q, re.I):
+            facts = self.valid_at(self.facts(subject_id=USER_ID, predicate="saving_for"), when)
+            return self._listing("You are saving for", facts) if facts else None
+        m = re.search(r"\bwhat\s+(?:do|did)\s+I\s+(?P<v>like|love|enjoy|hate|dislike|avoid)\b", q, re.I)
+        if m:
+            predicate = "likes" if m.group("v").lower() in ("like", "love", "enjoy") else "dislikes"
+            facts = self.facts(subject_id=USER_ID, predicate=predicate)
+            head = "You like" if predicate == "likes" else "You avoid"
+            return (
+                self._done(f"{head}: {', '.join(dict.fromkeys(f.object_value or '' for f in facts))}.", facts)
+                if facts
+                else None
+            )  # noqa: E501
+        m = re.search(r"\bwhen\s+did\s+(?:I|we)\s+(?P<v>get engaged|get married|have a baby|graduate|retire|get divorced|buy a (?:house|flat|car|home)|adopt a (?:dog|cat)|get promoted|pass my driving test)\b", q, re.I)  # fmt: skip  # noqa: E501
+        if m:
+            asked = {w[:5] for w in fold(m.group("v")).split() if w not in ("get", "a", "my", "have", "buy", "pass")}
+            facts = [f for f in self.facts(subject_id=USER_ID, predicate="life_event") if f.valid_from
+                     and asked & {w[:5] for w in fold(f.object_value or "").split()}]  # fmt: skip
+            if not facts:
+                return None
+            return self._done(f"You {facts[0].object_value} on {_pretty(facts[0].valid_from)}.", facts[:1])
+        return None
 
 
 def _pretty(value: str | None) -> str:
