@@ -783,7 +783,7 @@ class Vault:
             "home": str(self.home),
             "records": self.store.counts(),
             "chunks": self.store.chunk_count(),
-            "vault_bytes": (self.home / VAULT_FILE).stat().st_size if (self.home / VAULT_FILE).exists() else 0,
+            "vault_bytes": self.store.size_bytes(),
         }
 
     # -- forget ------------------------------------------------------------------------------------------------

@@ -116,6 +116,10 @@ class Store(ABC):
     @abstractmethod
     def chunk_count(self) -> int: ...
 
+    def size_bytes(self) -> int:
+        """How much room this vault's data takes in the backend (the file and its WAL; the tenant's rows)."""
+        return 0
+
     # -- retrieval -------------------------------------------------------------------------------------------
     @abstractmethod
     def fts_search(self, terms: Sequence[str], k: int, filters: SearchFilters) -> list[tuple[int, float]]:

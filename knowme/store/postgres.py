@@ -39,7 +39,7 @@ from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, Thread
 from knowme.store.pgartifacts import PgArtifacts
 from knowme.store.pgforget import PgForgetting, PgPortable
 from knowme.store.pggovernance import PgGovernance
-from knowme.store.pgschema import SCHEMA
+from knowme.store.pgschema import SCHEMA, TENANT_TABLES
 from knowme.store.tenantkeys import TenantCipher
 
 if TYPE_CHECKING:
@@ -325,6 +325,11 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, PgArtifacts, Store):
 
     def chunk_count(self) -> int:
         return int(self._q("SELECT count(*) FROM chunks")[0][0])
+
+    def size_bytes(self) -> int:
+        """The tenant's rows as stored (row-level security shows only them), without the shared indexes."""
+        parts = " + ".join(f"(SELECT coalesce(sum(pg_column_size(t.*)), 0) FROM {table} t)" for table in TENANT_TABLES)
+        return int(self._q(f"SELECT {parts}")[0][0])
 
     # -- retrieval ---------------------------------------------------------------------------------------------
     def _source_indexes(self, prefixes: Sequence[str]) -> list[bytes]:

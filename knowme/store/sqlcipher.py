@@ -332,6 +332,10 @@ class SQLCipherStore(
     def chunk_count(self) -> int:
         return int(self._q("SELECT count(*) FROM chunks").fetchone()[0])
 
+    def size_bytes(self) -> int:
+        files = (self.path, self.path.with_name(self.path.name + "-wal"))
+        return sum(p.stat().st_size for p in files if p.exists())
+
     # -- retrieval ---------------------------------------------------------------------------------------------
     @staticmethod
     def _record_filters(filters: SearchFilters, alias: str = "r") -> tuple[str, list[Any]]:

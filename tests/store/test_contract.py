@@ -95,6 +95,7 @@ def test_records_round_trip_and_listing(store: Any) -> None:
     assert [r.id for r in store.recent_records(5, kinds=["note"], until=T0 + timedelta(days=5))] == [records[0].id]
     assert store.counts() == {"chat_message": 2, "email": 1, "note": 2}
     assert store.chunk_count() == 5
+    assert store.size_bytes() > sum(len(r.text) for r in records)  # what the vault takes: never reported as 0
     assert store.content_hashes([records[1].id, "nope"]) == {records[1].id: records[1].content_hash}
     assert store.source_record_ids("chat:friends") == {"item-3": records[3].id, "item-4": records[4].id}
     assert store.speakers() == frozenset({"Rui", "Me"})
