@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from dataclasses import replace
 from datetime import date, datetime
 
 from knowme.graph.dates import CAPITAL_MONTHS, find_date
@@ -49,6 +50,15 @@ class GraphAnswerer:
                 if source.ref not in found:
                     found.append(source.ref)
         return found[:limit]
+
+    def as_of(self, commitment: Commitment) -> Commitment | None:
+        """The commitment as it stood on the answerer's day: not yet made (None), or open until it was delivered."""
+        day = self.today.isoformat()
+        if commitment.made_at and commitment.made_at[:10] > day:
+            return None
+        if commitment.status == "done" and commitment.done_at and commitment.done_at[:10] > day:
+            return replace(commitment, status="open", done_at=None, done_record_id=None)
+        return commitment
 
     def valid_at(self, facts: list[Fact], when: date) -> list[Fact]:
         day = when.isoformat()
@@ -242,9 +252,9 @@ class GraphAnswerer:
         who = self.person(re.sub(r"^(?:you|i)$", "me", m.group("who"), flags=re.I), self.today)
         if who is None:
             return None
-        facts = self.facts(subject_id=who, predicate=predicate)
+        facts = self.valid_at(self.facts(subject_id=who, predicate=predicate), self.when_in(q))
         if not facts:
-            return None
+            return None  # nothing stated by then: asked "as of" a date before the note, it is not known yet
         values = list(dict.fromkeys(f.object_value for f in facts if f.object_value))
         subject = "You" if who == USER_ID else self.name(who)
         verb = {"allergy": "allergic to", "condition": "diagnosed with", "medication": "taking"}[predicate]
@@ -316,11 +326,8 @@ class GraphAnswerer:
             who = self.person(who_text, self.today) if who_text else None
             if who_text and who is None:
                 continue
-            items = [
-                c
-                for c in self.graph.commitments(counterparty_id=who)
-                if c.direction in directions and (not m.groupdict().get("open") or c.status == "open")
-            ]
+            stood = (self.as_of(c) for c in self.graph.commitments(counterparty_id=who) if c.direction in directions)
+            items = [c for c in stood if c is not None and (not m.groupdict().get("open") or c.status == "open")]
             if not items:
                 return None
             items.sort(key=lambda c: c.made_at or "", reverse=True)

@@ -55,3 +55,22 @@ def test_a_diet_asked_about_is_answered_no_when_another_holds(marta: knowme.Vaul
     answer = graph_answer(marta.store, "Am I vegan?", today=date(2024, 9, 1))
     assert answer is not None and answer.text.startswith("No: you are vegetarian")
     assert graph_answer(marta.store, "Am I vegetarian?", today=date(2024, 3, 1)) is None  # not stated yet then
+
+
+def test_promises_and_health_as_they_stood_on_the_day_asked(marta: knowme.Vault) -> None:
+    graph = marta.store.graph()
+    done = next(c for c in graph.commitments() if c.status == "done" and c.direction == "made" and c.made_at)
+    assert done.made_at is not None and done.done_at is not None and done.done_at[:10] > done.made_at[:10]
+    who = graph.get_entity(done.counterparty_id or "")
+    assert who is not None
+    made_day = date.fromisoformat(done.made_at[:10])
+    then = graph_answer(marta.store, f"What did I promise {who.name}?", today=made_day)
+    assert then is not None and done.what in then.text
+    assert "[open]" in then.text.split(done.what, 1)[1].split(";")[0]  # delivered only later
+    later = graph_answer(marta.store, f"What did I promise {who.name}?", today=date(2024, 9, 1))
+    assert later is not None and "[done]" in later.text.split(done.what, 1)[1].split(";")[0]
+    before = graph_answer(marta.store, f"What did I promise {who.name}?", today=date(2023, 1, 1))
+    assert before is None or done.what not in before.text
+    # the shellfish allergy was written down on 3 February 2024: as of January it was not known yet
+    assert graph_answer(marta.store, "Is Rosa allergic to anything?", today=date(2024, 1, 15)) is None
+    assert graph_answer(marta.store, "Is Rosa allergic to anything?", today=date(2024, 2, 10)) is not None
