@@ -70,8 +70,12 @@ def main() -> None:
         subjects = {f.subject for f in truth.facts}
         true_set = {(f.subject, f.predicate, f.value) for f in truth.facts}
         got: set[tuple[str, str, str]] = set()
+        disputed = 0
         for fact in graph.facts():
             subject = names.get(fact.subject_id, "?")
+            if fact.invalidated_at:  # a claim another one won against: kept with its sources, not believed
+                disputed += 1
+                continue
             if fact.predicate not in predicates or subject not in subjects:
                 continue
             value = names.get(fact.object_id or "", "?") if fact.object_id else fact.object_value or ""
@@ -84,7 +88,7 @@ def main() -> None:
             p, r, _ = _pr(len(t & g), len(g), len(t))
             print(f"facts {predicate:10} P={p:.3f} R={r:.3f}  ({len(g)} extracted, {len(t)} true)")
         p, r, _ = _pr(len(true_set & got), len(got), len(true_set))
-        print(f"facts overall    P={p:.3f} R={r:.3f}")
+        print(f"facts overall    P={p:.3f} R={r:.3f}  ({disputed} disputed claims kept, not counted)")
         # -- commitments ------------------------------------------------------------------------------------
         found = graph.commitments()
         matched = 0

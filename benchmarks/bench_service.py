@@ -28,6 +28,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -428,6 +429,12 @@ def dump_scan(url: str, items: dict[str, list[Item]], pool: list[str]) -> None:
     )
 
 
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100)
@@ -453,8 +460,6 @@ def main() -> None:
         home = folder / "home"
         home.mkdir()
         (home / "config.toml").write_text('[llm]\nbackend = "extractive"\n', encoding="utf-8")
-        from tests.server.conftest import free_port
-
         port = free_port()
         proc = start_server(url, home, port, args.open_users)
         base = f"http://127.0.0.1:{port}"

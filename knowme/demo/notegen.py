@@ -48,12 +48,14 @@ def daily_notes(s: Story) -> dict[str, str]:
         "has no lift. Bonfim it is. See [[Move to Porto]]. #porto",
         (5, 15): "Connection-pool fix shipped, p99 1.8 s → 610 ms. [[Latency Budget]] met. #work",
         (6, 15): "Lunch at Mãe's ([[Helena Almeida]]). Twenty boxes in Pedro's car. Learned the bacalhau à Brás "
-        "properly: [[Bacalhau à Brás]]. #family",
+        "properly: [[Bacalhau à Brás]]. Mãe is allergic to penicillin, so the old antibiotics in her cupboard went "
+        "to the pharmacy. #family",
         (move.month, move.day): "Moving day. Everything made it to Porto except one basil plant. Pizza on the "
         "floor of the new living room. #porto #move",
         (7, 14): "First day at the Porto hub. [[Priya Raman]] showed me around; the desk by the window is mine. "
         "Lunch at Tasca do Bolhão. #work #porto",
-        (8, 16): "Gerês day 2: Arado waterfall, cold swim, cabrito in Terras de Bouro. [[Gerês Trip]] #hiking",
+        (8, 16): "Gerês day 2: Arado waterfall, cold swim, cabrito in Terras de Bouro. [[Gerês Trip]] #hiking\n\n"
+        "Rui's birthday is on 2 September, book a table.",
         (10, 8): "Gave the Berlin talk. Full room, good questions about idempotency key expiry. [[Berlin Talk]] "
         "#work #talk",
         (11, 2): "Ledger cut-over done at 07:10. Reconciliation clean. [[Ledger Migration]] #work/ledger",

@@ -79,6 +79,7 @@ def ground_truth(seed: int = 7, year: int = 2025) -> GroundTruth:
     facts.append(TrueFact("me", "lives_in", "Lisbon", None, story.move_day))
     facts.append(TrueFact("me", "lives_in", "Porto", story.move_day, None))
     facts.append(TrueFact("me", "works_at", "Cobalto Labs"))
+    facts.append(TrueFact(story.p("helena").name, "allergy", "penicillin"))  # "Mãe is allergic to penicillin"
     slides_dates = (story.day(2, 4), story.day(2, 17))  # asked and promised on the 4th, sent on the 17th
     commitments = (
         TrueCommitment("asked", "Tom Becker", ("latency", "slides"), story.day(2, 18), *slides_dates),
@@ -96,7 +97,8 @@ def ground_truth(seed: int = 7, year: int = 2025) -> GroundTruth:
     questions = (
         TrueQuestion("fact", "When is Lena's birthday?", (f"{lena.birthday.day} April",), end),
         TrueQuestion("fact", "When is my mother's birthday?", (f"{helena.birthday.day} November",), end),
-        TrueQuestion("fact", "When was Rui Pereira born?", ("1 September",), end),
+        TrueQuestion("fact", "When was Rui Pereira born?", ("1 September",), end),  # a note says the 2nd: the card wins
+        TrueQuestion("fact", "Is my mother allergic to anything?", ("penicillin",), end),
         TrueQuestion("relationship", "Who is my manager?", ("Tom Becker",), end),
         TrueQuestion("relationship", "Who is my partner?", ("Miguel Costa",), end),
         TrueQuestion("relationship", "Who is Helena?", ("mother",), end),
@@ -111,6 +113,7 @@ def ground_truth(seed: int = 7, year: int = 2025) -> GroundTruth:
         TrueQuestion("unanswerable", "When is Daniel Okafor's birthday?", (), end),
         TrueQuestion("unanswerable", "Who is my sister?", (), end),
         TrueQuestion("unanswerable", "What did I promise Kenji?", (), end),
+        TrueQuestion("unanswerable", "Is my mother allergic to anything?", (), date(year, 6, 1)),  # not written yet
     )
     return GroundTruth(tuple(people), tuple(facts), commitments, questions)
 

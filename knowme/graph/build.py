@@ -123,9 +123,11 @@ def _store_fact(store: Store, claim: Claim, record: Record, extractor: Extractor
         },
     )
     existing = {f.id: f for f in graph.facts(subject_id=subject, predicate=claim.predicate)}
-    if fid in existing:
+    if fid in existing:  # the same claim again: when it was learned, and whether it lost a conflict, stay as they were
         old = existing[fid]
-        fact = replace(fact, recorded_at=old.recorded_at, confidence=max(old.confidence, fact.confidence))
+        kept = {k: old.attributes[k] for k in ("superseded_by",) if k in old.attributes}
+        fact = replace(fact, recorded_at=old.recorded_at, confidence=max(old.confidence, fact.confidence),
+                       invalidated_at=old.invalidated_at, attributes={**fact.attributes, **kept})  # fmt: skip
     graph.put_fact(fact)
     graph.add_provenance("fact", fid, [record.id])
     return fact
