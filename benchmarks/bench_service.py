@@ -310,6 +310,25 @@ def search_load(base: str, args: argparse.Namespace, tokens: dict[str, str], ite
         f"  the record the words came from in the top 10: {sum(own_top)}/{len(own_top)}; "
         f"hits of another user: {foreign}; errors: {errors}"
     )
+    # The vectors are the pool sentence's (see the module docstring), not the distinctive sentence's: the dense half
+    # of hybrid search points at unrelated records here. The same words with BM25 alone show what the text finds.
+    probe = jobs[:200]
+    with httpx.Client(base_url=base, timeout=120) as http:
+        found = {
+            preset: sum(
+                ref
+                in [
+                    h["ref"]
+                    for h in http.get(
+                        "/api/search", params={"q": query, "k": 10, "preset": preset}, headers=auth(tokens[user])
+                    ).json()["hits"]
+                ]  # fmt: skip
+                for user, query, ref in probe
+            )
+            for preset in ("bm25", "hybrid")
+        }
+    n = len(probe)
+    print(f"  the same check one query at a time: bm25 {found['bm25']}/{n}, hybrid {found['hybrid']}/{n}")
 
 
 def auth(token: str) -> dict[str, str]:
