@@ -1,0 +1,94 @@
+"""Answers that respect the user's stated preferences: check the model's reply, ask once more, else say so.
+
+:func:`enforce` checks a reply against the applicable preferences the model was shown
+(:func:`knowme.persona.comply.check`). When the reply breaks one, the model is asked once more, with the reply and an
+explicit instruction naming each broken preference and what broke it. A second reply that respects them all is
+used. Otherwise the reply that breaks fewer of them (the second on a tie) is kept whole and a clearly labelled note
+is appended: "Note: this suggests steak, which [P1] “Avoid red meat” rules out." Text is never dropped silently.
+:func:`annotate` is the same without asking again, for a streamed reply that the user has already seen.
+
+Edge cases: with no preference the check can read, nothing is checked and no model is asked again; an empty second
+reply counts as not answering and the first is kept; the violations' offsets refer to the kept reply, which is the
+start of the returned text (the note comes after it). What the passages said has no say: the check reads only the
+reply and the user's preferences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from knowme.llm.base import ChatBackend, CompletionOptions, Message
+from knowme.persona.comply import check, checkable, instruction, note
+from knowme.persona.model import Compliance, Preference, Violation
+
+
+def _with_note(reply: str, found: Sequence[Violation], preferences: Sequence[Preference]) -> tuple[str, str]:
+    said = note(found, preferences)
+    return (f"{reply.rstrip()}\n\n{said}" if reply.strip() else said), said
+
+
+def annotate(
+    reply: str,
+    preferences: Sequence[Preference],
+    *,
+    question: str = "",
+    today: date | datetime | None = None,
+) -> tuple[str, Compliance]:
+    """``reply`` with a note appended for each preference it breaks, and the check's result."""
+    checked = tuple(p.id for p in checkable(preferences))
+    if not checked:
+        return reply, Compliance()
+    found = tuple(check(reply, preferences, today=today, question=question))
+    if not found:
+        return reply, Compliance(checked=checked)
+    text, said = _with_note(reply, found, preferences)
+    return text, Compliance(checked=checked, first=found, violations=found, note=said)
+
+
+def enforce(
+    reply: str,
+    messages: Sequence[Message],
+    backend: ChatBackend,
+    options: CompletionOptions | None,
+    preferences: Sequence[Preference],
+    *,
+    question: str = "",
+    today: date | datetime | None = None,
+) -> tuple[str, Compliance]:
+    """The reply to return for ``messages`` and how it fared: ``reply`` when it respects ``preferences``, else one
+    more reply asked for with the broken preferences named, else the better of the two with a note appended."""
+    checked = tuple(p.id for p in checkable(preferences))
+    if not checked:
+        return reply, Compliance()
+    first = tuple(check(reply, preferences, today=today, question=question))
+    if not first:
+        return reply, Compliance(checked=checked)
+    retry = [*messages, Message("assistant", reply), Message("user", instruction(first, preferences))]
+    again = backend.complete(retry, options).strip()
+    still = tuple(check(again, preferences, today=today, question=question)) if again else first
+    if again and not still:
+        return again, Compliance(checked=checked, first=first, regenerated=True)
+    kept, left = (again, still) if again and len(still) <= len(first) else (reply, first)
+    text, said = _with_note(kept, left, preferences)
+    return text, Compliance(checked=checked, first=first, violations=left, regenerated=True, note=said)
+
+
+def compliance_dict(compliance: Compliance | None) -> dict[str, Any] | None:
+    """The JSON shape of a check's result (``knowme ask --json``, ``/api/ask``, the proxy's ``knowme`` field)."""
+    if compliance is None:
+        return None
+
+    def one(v: Violation) -> dict[str, Any]:
+        return {"preference": v.preference_id, "statement": v.statement, "span": v.span, "start": v.start,
+                "end": v.end, "reason": v.reason, "kind": v.kind}  # fmt: skip
+
+    return {
+        "checked": list(compliance.checked),
+        "respected": compliance.respected,
+        "regenerated": compliance.regenerated,
+        "first": [one(v) for v in compliance.first],
+        "violations": [one(v) for v in compliance.violations],
+        "note": compliance.note,
+    }
