@@ -613,7 +613,8 @@ class Vault:
 
     def draft(self, reply_to: str, intent: str, *, phrase: bool = False) -> Draft:
         """A reply to the email or chat message ``reply_to`` that does ``intent``, in the user's voice, grounded in
-        the thread and open commitments; ``phrase=True`` lets the configured chat model reword it."""
+        the thread and open commitments; ``phrase=True`` lets the configured chat model reword it. The draft is
+        checked against the user's applicable rules (``Draft.compliance``)."""
         from knowme.assist.draft import draft_reply
         from knowme.persona.style import sent_messages
 
@@ -621,7 +622,9 @@ class Vault:
         if not records:
             raise ConfigError(f"no record {reply_to!r} in the vault; use a ref from search")
         backend = self.phrasing_backend() if phrase else None
-        return draft_reply(self.store, records[-1], intent, sent_messages(self.store), backend=backend)
+        rules = self.applicable_preferences(f"{intent} (a reply message)")  # writing rules, and what the intent touches
+        return draft_reply(self.store, records[-1], intent, sent_messages(self.store), backend=backend,
+                           preferences=rules)  # fmt: skip
 
     def suggest_slots(
         self,

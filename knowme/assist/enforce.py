@@ -35,8 +35,10 @@ def annotate(
     *,
     question: str = "",
     today: date | datetime | None = None,
+    append_note: bool = True,
 ) -> tuple[str, Compliance]:
-    """``reply`` with a note appended for each preference it breaks, and the check's result."""
+    """``reply`` with a note appended for each preference it breaks (unless ``append_note`` is false: a draft the
+    user will send keeps the note in ``Compliance.note`` only), and the check's result."""
     checked = tuple(p.id for p in checkable(preferences))
     if not checked:
         return reply, Compliance()
@@ -44,7 +46,7 @@ def annotate(
     if not found:
         return reply, Compliance(checked=checked)
     text, said = _with_note(reply, found, preferences)
-    return text, Compliance(checked=checked, first=found, violations=found, note=said)
+    return (text if append_note else reply), Compliance(checked=checked, first=found, violations=found, note=said)
 
 
 def enforce(
@@ -56,9 +58,11 @@ def enforce(
     *,
     question: str = "",
     today: date | datetime | None = None,
+    append_note: bool = True,
 ) -> tuple[str, Compliance]:
     """The reply to return for ``messages`` and how it fared: ``reply`` when it respects ``preferences``, else one
-    more reply asked for with the broken preferences named, else the better of the two with a note appended."""
+    more reply asked for with the broken preferences named, else the better of the two with a note appended (or,
+    with ``append_note`` false, only in ``Compliance.note``)."""
     checked = tuple(p.id for p in checkable(preferences))
     if not checked:
         return reply, Compliance()
@@ -72,7 +76,8 @@ def enforce(
         return again, Compliance(checked=checked, first=first, regenerated=True)
     kept, left = (again, still) if again and len(still) <= len(first) else (reply, first)
     text, said = _with_note(kept, left, preferences)
-    return text, Compliance(checked=checked, first=first, violations=left, regenerated=True, note=said)
+    compliance = Compliance(checked=checked, first=first, violations=left, regenerated=True, note=said)
+    return (text if append_note else kept), compliance
 
 
 def compliance_dict(compliance: Compliance | None) -> dict[str, Any] | None:

@@ -210,3 +210,29 @@ def test_the_http_api_and_the_proxy_enforce_too(dinner_vault: knowme.Vault, scri
         text = "".join(p["choices"][0]["delta"].get("content") or "" for p in pieces)
         assert text.startswith(STEAK) and "\n\nNote: this suggests steak" in text
         assert any(p.get("knowme", {}).get("compliance") for p in pieces)
+
+
+def test_drafts_are_checked_and_the_note_stays_out_of_the_message(
+    vault: knowme.Vault, tmp_path: Path, scripted: Scripted
+) -> None:
+    from tests.persona.test_style_and_draft import _write
+
+    vault.ingest(_write(tmp_path / "mail"))
+    vault.use_backend(OpenAICompatBackend(LLMSettings(backend="openai", base_url=scripted.base("script"))))
+    emoji = vault.prefer("never use emoji in my messages")
+    smiley = "Mãe,\n\nYes, we'll bring the cake \U0001f60a\n\nBeijinhos\nNora"
+    plain = "Mãe,\n\nYes, we'll bring the cake.\n\nBeijinhos\nNora"
+    scripted.replies = [smiley, plain]
+    draft = vault.draft("mail:m15@test", "say yes, we'll bring the cake", phrase=True)
+    assert draft.text == plain and draft.compliance is not None
+    assert draft.compliance.regenerated and draft.compliance.respected and emoji in draft.preferences
+
+    scripted.replies = [smiley]
+    draft = vault.draft("mail:m15@test", "say yes, we'll bring the cake", phrase=True)
+    assert draft.text == smiley  # the message the user will send carries no note
+    assert draft.compliance is not None and draft.compliance.note.startswith("Note: this uses \U0001f60a")
+
+    vault.prefer("no alcohol")
+    template = vault.draft("mail:m15@test", "say yes, we'll bring the wine")
+    assert "bring the wine" in template.text and template.compliance is not None
+    assert [v.span for v in template.compliance.violations] == ["wine"]
