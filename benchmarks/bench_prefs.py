@@ -191,7 +191,8 @@ def checker_quality() -> None:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     print(f"checker on {len(LABELLED)} hand-labelled answers x {len(prefs)} preferences ({positives} violations): "
-          f"P={p:.3f} R={r:.3f} ({tp} found, {fp} false alarms, {fn} missed; {took * 1000:.2f} ms per answer)")  # fmt: skip
+          f"P={p:.3f} R={r:.3f} ({tp} found, {fp} false alarms, {fn} missed; "
+          f"{took * 1000:.2f} ms per answer)")  # fmt: skip
     for line in misses:
         print(f"  {line}")
 
