@@ -132,6 +132,7 @@ def answers(vault: knowme.Vault, prefs: dict[str, Preference], as_of: str) -> No
         took.append(time.perf_counter() - started)
         shown = {by_id.get(p.id) for p in answer.preferences}
         recalls.append(sum(1 for k in wanted if k in shown) / len(wanted))
+        question = f"{question} [{sum(1 for k in wanted if k in shown)}/{len(wanted)} rules]"
         c = answer.compliance
         if c is None:
             rows.append((question, "-", "no model asked", answer.text))
@@ -141,7 +142,7 @@ def answers(vault: knowme.Vault, prefs: dict[str, Preference], as_of: str) -> No
         after += bool(c.violations)
         noted += bool(c.note)
         status = "kept, noted" if c.violations else "fixed on retry" if c.first else "respected"
-        rows.append((question, ",".join(sorted(by_id.get(v.preference_id, "?") for v in c.first)) or "-", status,
+        rows.append((question, ",".join(sorted({by_id.get(v.preference_id, "?") for v in c.first})) or "-", status,
                      answer.text))  # fmt: skip
     full = sum(1 for r in recalls if r == 1.0)
     print(f"applicable-preference recall over {len(QUESTIONS)} questions: mean {statistics.fmean(recalls):.2f}; "
@@ -152,7 +153,7 @@ def answers(vault: knowme.Vault, prefs: dict[str, Preference], as_of: str) -> No
     print(f"  first reply breaks an applicable preference: {share(first)}")
     print(f"  after enforcement (asked again once) still breaks one: {share(after)}; note appended: {share(noted)}")
     for question, broke, status, text in rows:
-        print(f"    {question[:58]:58} first broke: {broke:16} {status}")
+        print(f"    {question[:72]:72} first broke: {broke:14} {status}")
         print(f"      \u2192 {' '.join(text.split())[:150]}")
     baseline(vault, prefs, as_of)
 

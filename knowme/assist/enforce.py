@@ -1,10 +1,12 @@
 """Answers that respect the user's stated preferences: check the model's reply, ask once more, else say so.
 
 :func:`enforce` checks a reply against the applicable preferences the model was shown
-(:func:`knowme.persona.comply.check`). When the reply breaks one, the model is asked once more, with the reply and an
-explicit instruction naming each broken preference and what broke it. A second reply that respects them all is
-used. Otherwise the reply that breaks fewer of them (the second on a tie) is kept whole and a clearly labelled note
-is appended: "Note: this suggests steak, which [P1] “Avoid red meat” rules out." Text is never dropped silently.
+(:func:`knowme.persona.comply.check`). When the reply breaks one, the model is asked once more: the same messages
+with an explicit instruction, naming each broken preference and what broke it, added to the system message, and a
+different seed and a temperature of at least :data:`RETRY_TEMPERATURE` (small models copy a reply they are shown, and
+repeat it when sampled the same way). A second reply that respects them all is used. Otherwise the reply that
+breaks fewer of them (the second on a tie) is kept whole and a clearly labelled note is appended: "Note: this
+suggests steak, which [P1] “Avoid red meat” rules out." Text is never dropped silently.
 :func:`annotate` is the same without asking again, for a streamed reply that the user has already seen.
 
 Edge cases: with no preference the check can read, nothing is checked and no model is asked again; an empty second
@@ -22,6 +24,21 @@ from typing import Any
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.persona.comply import check, checkable, instruction, note
 from knowme.persona.model import Compliance, Preference, Violation
+
+RETRY_TEMPERATURE = 0.7
+
+
+def retry_messages(messages: Sequence[Message], said: str) -> list[Message]:
+    """``messages`` with ``said`` (the instruction) at the end of the system message, or as one in front."""
+    if messages and messages[0].role == "system":
+        return [Message("system", f"{messages[0].content}\n\n{said}"), *messages[1:]]
+    return [Message("system", said), *messages]
+
+
+def retry_options(options: CompletionOptions | None) -> CompletionOptions:
+    chosen = options or CompletionOptions()
+    seed = None if chosen.seed is None else chosen.seed + 1
+    return chosen.model_copy(update={"temperature": max(chosen.temperature, RETRY_TEMPERATURE), "seed": seed})
 
 
 def _with_note(reply: str, found: Sequence[Violation], preferences: Sequence[Preference]) -> tuple[str, str]:
@@ -69,8 +86,7 @@ def enforce(
     first = tuple(check(reply, preferences, today=today, question=question))
     if not first:
         return reply, Compliance(checked=checked)
-    retry = [*messages, Message("assistant", reply), Message("user", instruction(first, preferences))]
-    again = backend.complete(retry, options).strip()
+    again = backend.complete(retry_messages(messages, instruction(first, preferences)), retry_options(options)).strip()
     still = tuple(check(again, preferences, today=today, question=question)) if again else first
     if again and not still:
         return again, Compliance(checked=checked, first=first, regenerated=True)

@@ -69,7 +69,7 @@ _SCHEDULING = re.compile(
 )
 #: A scheduling rule that names meetings or calls applies to sentences (or questions) about meetings or calls.
 _MEETING = re.compile(r"\b(?:meet\w*|call\w*|appointment\w*|sync\w*|catch[- ]up|session|interview\w*|stand-?up|"
-                      r"1:1|one-on-one|slot)\b", re.IGNORECASE)  # fmt: skip
+                      r"1:1|one-on-one|slot|schedul\w*|review|workshop|demo)\b", re.IGNORECASE)  # fmt: skip
 _VERBS = (
     r"eat|eating|drink|drinking|fly|flying|use|using|suggest|suggesting|recommend|order|ordering|book|booking|buy|"
     r"buying|take|taking|have|having|go to|going to|visit|serve|serving|put|add|include|with|any|more|the|a|an"
@@ -464,5 +464,5 @@ def instruction(violations: Sequence[Violation], preferences: Sequence[Preferenc
     """The request to answer again, naming each broken preference and what broke it."""
     broken = "; ".join(f"{_label(pid, preferences)} \u201c{g[0].statement}\u201d (your answer {_what(g)})"
                        for pid, g in _grouped(violations).items())  # fmt: skip
-    return (f"Your answer breaks the user's standing rules: {broken}. Answer the same question again, briefly, "
-            "in a way that respects every rule; do not mention what the rule rules out.")  # fmt: skip
+    return (f"A previous answer to this broke the user's standing rules: {broken}. Answer in a way that respects "
+            "every rule; do not suggest what a rule rules out.")  # fmt: skip

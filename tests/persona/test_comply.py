@@ -85,6 +85,7 @@ def test_a_negated_diet_rules_nothing_out_and_unreadable_rules_are_not_checked()
         ("no calls on Fridays", "A call on Friday works.", "", ["Friday"]),
         ("no calls on Fridays", "Ana's birthday is on Friday.", "", []),
         ("no calls on Fridays", "Book the flight on Friday.", "", []),
+        ("no meetings on Fridays", "Yes, you can schedule the review on Friday evening.", "", ["Friday evening"]),
         ("no calls on Fridays", "Call her on 14 March.", "", ["14 March"]),  # 2025-03-14 is a Friday
         ("no calls on Fridays", "A call tomorrow at 11:00 works.", "", []),  # tomorrow is a Tuesday
         ("no meetings after 17:00", "Meet from 16:00 to 18:00.", "", ["16:00 to 18:00"]),

@@ -111,10 +111,12 @@ def test_a_violating_reply_is_asked_for_again_with_the_rule_named(
     assert [(v.preference_id, v.span) for v in answer.compliance.first] == [(rule.id, "steak")]
     assert answer.compliance.checked == (rule.id,)
     assert len(scripted.requests) == 2
-    retry = scripted.requests[1].body["messages"]
-    assert retry[-2] == {"role": "assistant", "content": STEAK}
-    assert retry[-1]["role"] == "user" and "[P1] \u201cAvoid red meat\u201d" in retry[-1]["content"]
-    assert "suggests steak" in retry[-1]["content"]
+    first, retry = scripted.requests[0].body, scripted.requests[1].body
+    assert retry["messages"][1:] == first["messages"][1:]  # the same question and passages, not the bad reply
+    system = retry["messages"][0]["content"]
+    assert system.startswith(first["messages"][0]["content"]) and "[P1] \u201cAvoid red meat\u201d" in system
+    assert "suggests steak" in system
+    assert retry["temperature"] >= 0.7 and retry["seed"] != first["seed"]
 
 
 def test_a_reply_that_breaks_the_rule_twice_is_kept_with_a_note(dinner_vault: knowme.Vault, scripted: Scripted) -> None:
