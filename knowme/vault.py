@@ -316,7 +316,9 @@ class Vault:
                 from knowme.privacy.sensitivity import classify
 
                 allowed = set(self.settings.privacy.remote_scopes)
+                home = tuple(p for p in prefs if not classify(p.statement) <= allowed)  # still checked, locally
                 prefs = [p for p in prefs if classify(p.statement) <= allowed]
+                pack = replace(pack, withheld=home)
             pack = replace(pack, preferences=tuple(prefs))
         return pack, backend, redacting, remote
 

@@ -54,6 +54,7 @@ class ContextPack:
     tokens: int
     found: float = 1.0  # confidence in [0, 1] that the passages hold an answer (see knowme.retrieve.search)
     preferences: tuple[Preference, ...] = ()  # the user's standing rules that bear on the question, cited [P1]...
+    withheld: tuple[Preference, ...] = ()  # rules that bear on it but stay home (sensitive, remote model): checked only
 
 
 def _describe(hit: Hit) -> str:
@@ -153,7 +154,7 @@ def answer(
         return prepared
     pack, messages, chosen = prepared
     reply, compliance = enforce(backend.complete(messages, chosen).strip(), messages, backend, chosen,
-                                pack.preferences, question=question, today=today)  # fmt: skip
+                                pack.preferences, withheld=pack.withheld, question=question, today=today)  # fmt: skip
     return _finish(reply, pack, backend, compliance)
 
 
@@ -183,7 +184,7 @@ def stream_answer(
         pieces.append(piece)
         yield "delta", piece
     reply = "".join(pieces).strip()
-    text, compliance = annotate(reply, pack.preferences, question=question, today=today)
+    text, compliance = annotate(reply, pack.preferences, withheld=pack.withheld, question=question, today=today)
     if compliance.note:  # already shown: not asked again, but the note follows it
         yield "delta", text[len(reply) :]
     yield "answer", _finish(text, pack, backend, compliance)

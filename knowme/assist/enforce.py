@@ -9,6 +9,9 @@ breaks fewer of them (the second on a tie) is kept whole and a clearly labelled 
 suggests steak, which [P1] “Avoid red meat” rules out." Text is never dropped silently.
 :func:`annotate` is the same without asking again, for a streamed reply that the user has already seen.
 
+Rules that stay home (``withheld``: a sensitive rule a remote model may not see, see ``Vault.ask``) are checked
+too, but the model cannot be told about them: they are only noted, cited by id.
+
 Edge cases: with no preference the check can read, nothing is checked and no model is asked again; an empty second
 reply counts as not answering and the first is kept; the violations' offsets refer to the kept reply, which is the
 start of the returned text (the note comes after it). What the passages said has no say: the check reads only the
@@ -50,16 +53,18 @@ def annotate(
     reply: str,
     preferences: Sequence[Preference],
     *,
+    withheld: Sequence[Preference] = (),
     question: str = "",
     today: date | datetime | None = None,
     append_note: bool = True,
 ) -> tuple[str, Compliance]:
     """``reply`` with a note appended for each preference it breaks (unless ``append_note`` is false: a draft the
-    user will send keeps the note in ``Compliance.note`` only), and the check's result."""
-    checked = tuple(p.id for p in checkable(preferences))
+    user will send keeps the note in ``Compliance.note`` only), and the check's result. ``withheld`` are rules the
+    model was not shown (cited by id in the note; ``preferences`` are cited [P1]...)."""
+    checked = tuple(p.id for p in checkable([*preferences, *withheld]))
     if not checked:
         return reply, Compliance()
-    found = tuple(check(reply, preferences, today=today, question=question))
+    found = tuple(check(reply, [*preferences, *withheld], today=today, question=question))
     if not found:
         return reply, Compliance(checked=checked)
     text, said = _with_note(reply, found, preferences)
@@ -73,26 +78,38 @@ def enforce(
     options: CompletionOptions | None,
     preferences: Sequence[Preference],
     *,
+    withheld: Sequence[Preference] = (),
     question: str = "",
     today: date | datetime | None = None,
     append_note: bool = True,
 ) -> tuple[str, Compliance]:
     """The reply to return for ``messages`` and how it fared: ``reply`` when it respects ``preferences``, else one
     more reply asked for with the broken preferences named, else the better of the two with a note appended (or,
-    with ``append_note`` false, only in ``Compliance.note``)."""
-    checked = tuple(p.id for p in checkable(preferences))
+    with ``append_note`` false, only in ``Compliance.note``). ``withheld`` rules, which the model may not see, are
+    checked and noted but never named to it."""
+    checked = tuple(p.id for p in checkable([*preferences, *withheld]))
     if not checked:
         return reply, Compliance()
-    first = tuple(check(reply, preferences, today=today, question=question))
-    if not first:
-        return reply, Compliance(checked=checked)
-    again = backend.complete(retry_messages(messages, instruction(first, preferences)), retry_options(options)).strip()
-    still = tuple(check(again, preferences, today=today, question=question)) if again else first
-    if again and not still:
-        return again, Compliance(checked=checked, first=first, regenerated=True)
-    kept, left = (again, still) if again and len(still) <= len(first) else (reply, first)
+
+    def broken(text: str, rules: Sequence[Preference]) -> tuple[Violation, ...]:
+        return tuple(check(text, rules, today=today, question=question)) if rules else ()
+
+    first = broken(reply, preferences)
+    kept, left, regenerated = reply, first, False
+    if first:
+        said = instruction(first, preferences)
+        again = backend.complete(retry_messages(messages, said), retry_options(options)).strip()
+        still = broken(again, preferences) if again else first
+        regenerated = True
+        if again and len(still) <= len(first):
+            kept, left = again, still
+    home = broken(kept, withheld)
+    left = left + home
+    first = first + (broken(reply, withheld) if kept is not reply else home)
+    if not left:
+        return kept, Compliance(checked=checked, first=first, regenerated=regenerated)
     text, said = _with_note(kept, left, preferences)
-    compliance = Compliance(checked=checked, first=first, violations=left, regenerated=True, note=said)
+    compliance = Compliance(checked=checked, first=first, violations=left, regenerated=regenerated, note=said)
     return (text if append_note else kept), compliance
 
 

@@ -238,3 +238,19 @@ def test_drafts_are_checked_and_the_note_stays_out_of_the_message(
     template = vault.draft("mail:m15@test", "say yes, we'll bring the wine")
     assert "bring the wine" in template.text and template.compliance is not None
     assert [v.span for v in template.compliance.violations] == ["wine"]
+
+
+def test_a_sensitive_rule_a_remote_model_may_not_see_is_still_checked_and_noted(
+    dinner_vault: knowme.Vault, scripted: Scripted
+) -> None:
+    sugar = dinner_vault.prefer("no sugar, I'm diabetic", scope="food")
+    meat = dinner_vault.prefer("red meat", avoid=True)
+    scripted.replies = ["The chocolate cake at Ao 26 on Friday [1]."]
+    answer = dinner_vault.ask("Suggest a dinner and a dessert for Friday with Ana")
+    assert [p.id for p in answer.preferences] == [meat.id]  # shown to the remote model
+    sent = json.dumps([r.body for r in scripted.requests])
+    assert "diabetic" not in sent and "sugar" not in sent
+    assert len(scripted.requests) == 1  # the model cannot be asked to respect a rule it may not see
+    assert answer.compliance is not None and sugar.id in answer.compliance.checked
+    assert {v.span for v in answer.compliance.violations} == {"chocolate", "cake"}
+    assert answer.text.endswith(f"which [{sugar.id}] \u201cno sugar, I'm diabetic\u201d rules out.")
