@@ -33,7 +33,6 @@ from knowme.assist.ask import ContextPack
 from knowme.assist.enforce import annotate, compliance_dict, enforce
 from knowme.errors import KnowmeError
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
-from knowme.persona.model import Preference
 from knowme.privacy.grants import Grant
 from knowme.server.auth import Principal, require
 from knowme.server.deps import VaultDep
@@ -95,9 +94,10 @@ def context_message(pack: ContextPack) -> Message:
 
 def prepare(
     vault: Vault, request: ChatRequest, grant: Grant | None = None
-) -> tuple[list[Message], list[str], CompletionOptions, ChatBackend, tuple[Preference, ...]]:
+) -> tuple[list[Message], list[str], CompletionOptions, ChatBackend, ContextPack]:
     """The conversation with the vault's context in front, the refs given, the generation options, the backend
-    (redacting for a remote one under the egress policy) and the preferences shown."""
+    (redacting for a remote one under the egress policy) and the context pack (its preferences are the rules shown,
+    ``withheld`` those kept home)."""
     conversation = [
         Message(m.role, text_of(m.content))  # type: ignore[arg-type]
         for m in request.messages
@@ -106,11 +106,10 @@ def prepare(
     question = next((m.content for m in reversed(conversation) if m.role == "user"), "").strip()
     refs: list[str] = []
     backend = vault.backend
-    preferences: tuple[Preference, ...] = ()
+    pack = ContextPack(passages=(), text="", tokens=0)
     if question:
         pack, backend = vault.lend_context(question, k=CONTEXT_K, grant=grant)
         refs = list(dict.fromkeys(h.ref for h in pack.passages))
-        preferences = pack.preferences
         conversation.insert(0, context_message(pack))
     stop = (request.stop,) if isinstance(request.stop, str) else tuple(request.stop or ())
     options = CompletionOptions(
@@ -118,7 +117,7 @@ def prepare(
         temperature=0.1 if request.temperature is None else request.temperature,
         stop=stop[:4],
     )
-    return conversation, refs, options, backend, preferences
+    return conversation, refs, options, backend, pack
 
 
 @router.get("/v1/models", summary="The one model this proxy offers")
@@ -147,13 +146,13 @@ def _chunk(cid: str, model: str, created: int, delta: dict[str, str], finish: st
 def chat_completions(
     vault: VaultDep, principal: Annotated[Principal, Depends(require("chat"))], body: ChatRequest
 ) -> dict[str, Any] | StreamingResponse:
-    messages, refs, options, backend, preferences = prepare(vault, body, principal.grant)
+    messages, refs, options, backend, pack = prepare(vault, body, principal.grant)
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
-        reply, compliance = enforce(backend.complete(messages, options), messages, backend, options, preferences,
-                                    question=question)  # fmt: skip
+        reply, compliance = enforce(backend.complete(messages, options), messages, backend, options, pack.preferences,
+                                    withheld=pack.withheld, question=question)  # fmt: skip
         return {
             "id": cid,
             "object": "chat.completion",
@@ -175,7 +174,7 @@ def chat_completions(
             yield f"data: {json.dumps(envelope(502, 'backend_failed', str(exc)))}\n\n"
             return
         reply = "".join(pieces)
-        text, compliance = annotate(reply, preferences, question=question)
+        text, compliance = annotate(reply, pack.preferences, withheld=pack.withheld, question=question)
         if compliance.note:
             yield _chunk(cid, body.model, created, {"content": text[len(reply.rstrip()) :]},
                          knowme={"compliance": compliance_dict(compliance)})  # fmt: skip
