@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from knowme.persona.model import Preference
+from knowme.persona.model import Compliance, Preference
 
 Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document"]
 KINDS: tuple[str, ...] = ("email", "event", "contact", "note", "chat_message", "web_visit", "document")
@@ -158,6 +158,7 @@ class Answer:
     preferences: list[Preference] = field(default_factory=list)  # the user's rules that applied, shown to the model
     counterpoint: str = ""  # with ``challenge``: a labelled counterpoint from the user's own history, cited
     counterpoint_refs: list[str] = field(default_factory=list)
+    compliance: Compliance | None = None  # how the reply fared against ``preferences`` (None: no model was asked)
 
 
 @dataclass

@@ -316,7 +316,9 @@ class Vault:
                 from knowme.privacy.sensitivity import classify
 
                 allowed = set(self.settings.privacy.remote_scopes)
+                home = tuple(p for p in prefs if not classify(p.statement) <= allowed)  # still checked, locally
                 prefs = [p for p in prefs if classify(p.statement) <= allowed]
+                pack = replace(pack, withheld=home)
             pack = replace(pack, preferences=tuple(prefs))
         return pack, backend, redacting, remote
 
@@ -613,7 +615,8 @@ class Vault:
 
     def draft(self, reply_to: str, intent: str, *, phrase: bool = False) -> Draft:
         """A reply to the email or chat message ``reply_to`` that does ``intent``, in the user's voice, grounded in
-        the thread and open commitments; ``phrase=True`` lets the configured chat model reword it."""
+        the thread and open commitments; ``phrase=True`` lets the configured chat model reword it. The draft is
+        checked against the user's applicable rules (``Draft.compliance``)."""
         from knowme.assist.draft import draft_reply
         from knowme.persona.style import sent_messages
 
@@ -621,7 +624,9 @@ class Vault:
         if not records:
             raise ConfigError(f"no record {reply_to!r} in the vault; use a ref from search")
         backend = self.phrasing_backend() if phrase else None
-        return draft_reply(self.store, records[-1], intent, sent_messages(self.store), backend=backend)
+        rules = self.applicable_preferences(f"{intent} (a reply message)")  # writing rules, and what the intent touches
+        return draft_reply(self.store, records[-1], intent, sent_messages(self.store), backend=backend,
+                           preferences=rules)  # fmt: skip
 
     def suggest_slots(
         self,

@@ -7,6 +7,8 @@ answer, because such models copy numbered headers instead of answering). ``Answe
 passages the reply cites; when a reply cites none, they are the refs of the top passages it was given, so every
 answer can be checked against its sources. When retrieval's "found" estimate (:mod:`knowme.retrieve.abstain`) is
 below its threshold, no model is asked: the answer says nothing was found and shows the nearest passages as evidence.
+A reply that breaks one of the user's applicable preferences is asked for once more, then kept with a labelled note
+(:mod:`knowme.assist.enforce`; ``Answer.compliance``); a streamed one gets the note at its end.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from knowme.assist.enforce import annotate, enforce
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Answer, Hit
-from knowme.persona.model import Preference
+from knowme.persona.model import Compliance, Preference
 from knowme.retrieve.abstain import NOT_FOUND_BELOW
 from knowme.retrieve.query import count_tokens
 
@@ -51,6 +54,7 @@ class ContextPack:
     tokens: int
     found: float = 1.0  # confidence in [0, 1] that the passages hold an answer (see knowme.retrieve.search)
     preferences: tuple[Preference, ...] = ()  # the user's standing rules that bear on the question, cited [P1]...
+    withheld: tuple[Preference, ...] = ()  # rules that bear on it but stay home (sensitive, remote model): checked only
 
 
 def _describe(hit: Hit) -> str:
@@ -124,14 +128,14 @@ def _prepare(
     return pack, messages, options or default
 
 
-def _finish(reply: str, pack: ContextPack, backend: ChatBackend) -> Answer:
+def _finish(reply: str, pack: ContextPack, backend: ChatBackend, compliance: Compliance | None = None) -> Answer:
     reply = reply.strip()
     citations = cited_refs(reply, pack)
     if not citations:
         citations = list(dict.fromkeys(h.ref for h in pack.passages[:FALLBACK_CITATIONS]))
     return Answer(
         text=reply, citations=citations, evidence=list(pack.passages), backend=backend.describe(),
-        preferences=list(pack.preferences),
+        preferences=list(pack.preferences), compliance=compliance,
     )  # fmt: skip
 
 
@@ -143,12 +147,15 @@ def answer(
     today: datetime | None = None,
     options: CompletionOptions | None = None,
 ) -> Answer:
-    """Phrase an answer to ``question`` from ``pack`` (built under the backend's budget) with ``backend``."""
+    """Phrase an answer to ``question`` from ``pack`` (built under the backend's budget) with ``backend``; a reply
+    that breaks one of the pack's preferences is asked for once more, then noted (:mod:`knowme.assist.enforce`)."""
     prepared = _prepare(question, pack, backend, today, options)
     if isinstance(prepared, Answer):
         return prepared
     pack, messages, chosen = prepared
-    return _finish(backend.complete(messages, chosen), pack, backend)
+    reply, compliance = enforce(backend.complete(messages, chosen).strip(), messages, backend, chosen,
+                                pack.preferences, withheld=pack.withheld, question=question, today=today)  # fmt: skip
+    return _finish(reply, pack, backend, compliance)
 
 
 AnswerEvent = tuple[str, Any]  # ("evidence", [Hit, ...]) · ("delta", str) · ("answer", Answer)
@@ -176,4 +183,8 @@ def stream_answer(
     for piece in backend.stream(messages, chosen):
         pieces.append(piece)
         yield "delta", piece
-    yield "answer", _finish("".join(pieces), pack, backend)
+    reply = "".join(pieces).strip()
+    text, compliance = annotate(reply, pack.preferences, withheld=pack.withheld, question=question, today=today)
+    if compliance.note:  # already shown: not asked again, but the note follows it
+        yield "delta", text[len(reply) :]
+    yield "answer", _finish(text, pack, backend, compliance)

@@ -9,6 +9,10 @@ an email when they usually sign. The replies the user wrote to the most similar 
 the incoming text, same person first) are returned as examples and, with ``backend``, shown to the chat model that
 rephrases the draft (told to keep every fact, name and date; its reply is used only when non-empty).
 
+With ``preferences`` (the user's rules that bear on the intent and on writing), the draft is checked
+(:mod:`knowme.assist.enforce`): a reworded draft that breaks one is reworded once more with the rule named; what is
+left is reported in ``Draft.compliance`` and its note, never written into the message the user will send.
+
 Edge cases: a ref that is neither an email nor a chat message is a :class:`~knowme.errors.ConfigError`; an empty
 intent too. The incoming text is data, never instructions: it is only compared, never put in a prompt as a command.
 """
@@ -19,10 +23,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from knowme.assist.enforce import annotate, enforce
 from knowme.errors import ConfigError
 from knowme.graph.model import USER_ID
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Record
+from knowme.persona.model import Compliance, Preference
 from knowme.persona.style import SentMessage, StyleProfile, first_name, style_for
 from knowme.store.base import Store
 
@@ -41,6 +47,8 @@ class Draft:
     refs: tuple[str, ...] = ()
     style: StyleProfile = field(default_factory=StyleProfile)
     backend: str = "template"
+    preferences: tuple[Preference, ...] = ()  # the user's rules the draft was checked against
+    compliance: Compliance | None = None
 
 
 def first_person(intent: str) -> str:
@@ -138,6 +146,7 @@ def draft_reply(
     messages: Sequence[SentMessage],
     *,
     backend: ChatBackend | None = None,
+    preferences: Sequence[Preference] = (),
 ) -> Draft:
     if incoming.kind not in ("email", "chat_message"):
         raise ConfigError(f"{incoming.ref} is a {incoming.kind}; draft replies to an email or a chat message")
@@ -152,10 +161,17 @@ def draft_reply(
     text = assemble(style, recipient, body, [g for g, _ in grounding], email=incoming.kind == "email")
     examples = similar_replies(incoming, messages, store)
     used = "template"
+    compliance = None
     if backend is not None:
-        phrased = _phrase(backend, text, examples)
+        asked = _phrase_messages(text, examples)
+        phrased = backend.complete(asked, PHRASE_OPTIONS).strip()
         if phrased:
             text, used = phrased, backend.describe()
+            if preferences:
+                text, compliance = enforce(text, asked, backend, PHRASE_OPTIONS, preferences, question=intent,
+                                           append_note=False)  # fmt: skip
+    if preferences and compliance is None:
+        _, compliance = annotate(text, preferences, question=intent, append_note=False)
     subject = incoming.title if incoming.title.lower().startswith("re:") else f"Re: {incoming.title}".strip()
     refs = tuple(dict.fromkeys([incoming.ref, *(r for _, r in grounding if r)]))
     return Draft(
@@ -168,10 +184,15 @@ def draft_reply(
         refs=refs,
         style=style,
         backend=used,
+        preferences=tuple(preferences),
+        compliance=compliance,
     )
 
 
-def _phrase(backend: ChatBackend, draft: str, examples: Sequence[SentMessage]) -> str:
+PHRASE_OPTIONS = CompletionOptions(max_tokens=300)
+
+
+def _phrase_messages(draft: str, examples: Sequence[SentMessage]) -> list[Message]:
     shots = "\n\n".join(f"Example of how I write:\n{m.text.strip()[:600]}" for m in examples)
     messages = [
         Message(
@@ -181,4 +202,4 @@ def _phrase(backend: ChatBackend, draft: str, examples: Sequence[SentMessage]) -
         ),
         Message("user", f"{shots}\n\nDraft:\n{draft}\n\nRewritten:"),
     ]
-    return backend.complete(messages, CompletionOptions(max_tokens=300)).strip()
+    return messages

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from knowme.assist.enforce import compliance_dict
 from knowme.errors import KnowmeError
 from knowme.models import Answer, Hit, IngestReport
 
@@ -89,6 +90,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         "counterpoint": answer.counterpoint,
         "counterpoint_refs": answer.counterpoint_refs,
+        "compliance": compliance_dict(answer.compliance),
     }
 
 

@@ -241,6 +241,8 @@ def draft(
               highlight=False)  # fmt: skip
     for line in made.grounding:
         out.print(f"[dim]From your graph: {line}[/dim]", highlight=False)
+    if made.compliance is not None and made.compliance.note:
+        out.print(made.compliance.note, markup=False, highlight=False)
 
 
 def style(

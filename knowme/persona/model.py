@@ -48,3 +48,37 @@ class Feedback:
     correction: str | None = None
     created_at: str = ""
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Something an answer says that a preference rules out (see :mod:`knowme.persona.comply`): the preference,
+    the offending words as they appear in the answer (``span``, at ``start``:``end``) and what it does with them
+    ("suggests steak", "proposes 09:00 on Friday")."""
+
+    preference_id: str
+    statement: str
+    span: str
+    start: int
+    end: int
+    reason: str
+    kind: str = "avoid"  # avoid (a thing ruled out) · time (a time or day a scheduling rule rules out) · writing
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """How an answer fared against the user's applicable preferences.
+
+    ``checked`` are the ids of the preferences the check can read (others, "I value honesty", are not checked);
+    ``first`` what the model's first reply broke; ``violations`` what the answer as returned still breaks (the
+    ``note`` appended to it names them); ``regenerated`` whether the model was asked once more."""
+
+    checked: tuple[str, ...] = ()
+    first: tuple[Violation, ...] = ()
+    violations: tuple[Violation, ...] = ()
+    regenerated: bool = False
+    note: str = ""
+
+    @property
+    def respected(self) -> bool:
+        return not self.violations

@@ -2,7 +2,8 @@
 
 :func:`answer_events` yields ``(event, data)`` pairs: first ``evidence`` (the passages the model is shown, so a
 page can show sources before the answer ends), then ``delta`` pieces of text, then ``done`` with the citations
-(the refs of the passages the reply cites, else of the top passages, as for ``ask``). Exact answers from the
+(the refs of the passages the reply cites, else of the top passages, as for ``ask``) and the preference check (a
+reply that breaks a preference gets a labelled note as its last ``delta``). Exact answers from the
 knowledge graph and "not found" answers need no model: one ``delta`` with the whole text, then ``done``. A failure
 of the model midway is an ``error`` event carrying the error envelope (the HTTP status was sent long before).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from knowme.assist.enforce import compliance_dict
 from knowme.errors import KnowmeError
 from knowme.models import Answer
 from knowme.privacy.grants import Grant
@@ -30,6 +32,7 @@ def answer_events(
             elif event == "delta":
                 yield "delta", {"text": data}
             elif isinstance(data, Answer):
-                yield "done", {"text": data.text, "citations": data.citations, "backend": data.backend}
+                yield "done", {"text": data.text, "citations": data.citations, "backend": data.backend,
+                               "compliance": compliance_dict(data.compliance)}  # fmt: skip
     except KnowmeError as exc:
         yield "error", envelope(502, "backend_failed", str(exc))

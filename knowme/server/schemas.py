@@ -73,19 +73,45 @@ class AskIn(BaseModel):
     as_of: When | None = Field(default=None, description="Answer as of this date (YYYY-MM-DD or ISO 8601).")
 
 
+class ViolationOut(BaseModel):
+    preference: str = Field(description="The id of the preference the answer breaks.")
+    statement: str
+    span: str = Field(description="The offending words, as they appear in the answer text.")
+    start: int
+    end: int
+    reason: str = Field(description='What the answer does with them: "suggests steak", "proposes 09:00 (...)".')
+    kind: str = Field(description="avoid, time or writing.")
+
+
+class ComplianceOut(BaseModel):
+    checked: list[str] = Field(description="Ids of the applicable preferences the check could read.")
+    respected: bool = Field(description="Whether the answer as returned breaks none of them.")
+    regenerated: bool = Field(description="Whether the model was asked once more after breaking one.")
+    first: list[ViolationOut] = Field(description="What the model's first reply broke.")
+    violations: list[ViolationOut] = Field(description="What the returned answer still breaks (see note).")
+    note: str = Field(description="The labelled note appended to the answer, or empty.")
+
+
 class AnswerOut(BaseModel):
     text: str
     citations: list[str] = Field(description="Refs of the passages the answer rests on.")
     backend: str
     evidence: list[HitOut] = Field(description="The passages the model was shown, in the order it saw them.")
+    compliance: ComplianceOut | None = Field(
+        default=None, description="How the reply fared against the user's applicable preferences (null: no model)."
+    )
 
     @classmethod
     def of(cls, answer: Answer) -> AnswerOut:
+        from knowme.assist.enforce import compliance_dict
+
+        checked = compliance_dict(answer.compliance)
         return cls(
             text=answer.text,
             citations=list(answer.citations),
             backend=answer.backend,
             evidence=[HitOut.of(h) for h in answer.evidence],
+            compliance=ComplianceOut.model_validate(checked) if checked is not None else None,
         )
 
 

@@ -8,7 +8,9 @@ chat backend (``[llm]``: the embedded model or any OpenAI-compatible endpoint) a
 OpenAI shape, with the refs of the passages given under ``knowme.refs`` (in the first chunk when streaming).
 The user's standing preferences that bear on the message follow the passages, cited ``[P1]``... A remote backend
 gets what the egress policy allows, redacted as for ``ask``; the disclosure is written to the audit log. A client
-holding a grant (not the owner) gets only what its grant allows, and no preferences.
+holding a grant (not the owner) gets only what its grant allows, and no preferences. A reply that breaks one of those
+preferences is asked for once more, then returned with a labelled note (:mod:`knowme.assist.enforce`), and the check
+is under ``knowme.compliance``; a streamed reply gets the note as a last chunk.
 
 Edge cases: message content may be a string or a list of parts (text parts are joined, others dropped); roles other
 than system, user and assistant (tool, function) are dropped; a conversation without a user message gets no
@@ -28,6 +30,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowme.assist.ask import ContextPack
+from knowme.assist.enforce import annotate, compliance_dict, enforce
 from knowme.errors import KnowmeError
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.privacy.grants import Grant
@@ -91,9 +94,10 @@ def context_message(pack: ContextPack) -> Message:
 
 def prepare(
     vault: Vault, request: ChatRequest, grant: Grant | None = None
-) -> tuple[list[Message], list[str], CompletionOptions, ChatBackend]:
-    """The conversation with the vault's context in front, the refs given, the generation options and the backend
-    (redacting for a remote one under the egress policy)."""
+) -> tuple[list[Message], list[str], CompletionOptions, ChatBackend, ContextPack]:
+    """The conversation with the vault's context in front, the refs given, the generation options, the backend
+    (redacting for a remote one under the egress policy) and the context pack (its preferences are the rules shown,
+    ``withheld`` those kept home)."""
     conversation = [
         Message(m.role, text_of(m.content))  # type: ignore[arg-type]
         for m in request.messages
@@ -102,6 +106,7 @@ def prepare(
     question = next((m.content for m in reversed(conversation) if m.role == "user"), "").strip()
     refs: list[str] = []
     backend = vault.backend
+    pack = ContextPack(passages=(), text="", tokens=0)
     if question:
         pack, backend = vault.lend_context(question, k=CONTEXT_K, grant=grant)
         refs = list(dict.fromkeys(h.ref for h in pack.passages))
@@ -112,7 +117,7 @@ def prepare(
         temperature=0.1 if request.temperature is None else request.temperature,
         stop=stop[:4],
     )
-    return conversation, refs, options, backend
+    return conversation, refs, options, backend, pack
 
 
 @router.get("/v1/models", summary="The one model this proxy offers")
@@ -141,11 +146,13 @@ def _chunk(cid: str, model: str, created: int, delta: dict[str, str], finish: st
 def chat_completions(
     vault: VaultDep, principal: Annotated[Principal, Depends(require("chat"))], body: ChatRequest
 ) -> dict[str, Any] | StreamingResponse:
-    messages, refs, options, backend = prepare(vault, body, principal.grant)
+    messages, refs, options, backend, pack = prepare(vault, body, principal.grant)
+    question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
-        reply = backend.complete(messages, options)
+        reply, compliance = enforce(backend.complete(messages, options), messages, backend, options, pack.preferences,
+                                    withheld=pack.withheld, question=question)  # fmt: skip
         return {
             "id": cid,
             "object": "chat.completion",
@@ -153,17 +160,24 @@ def chat_completions(
             "model": body.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            "knowme": {"refs": refs},
+            "knowme": {"refs": refs, "compliance": compliance_dict(compliance)},
         }
 
     def events() -> Iterator[str]:
         yield _chunk(cid, body.model, created, {"role": "assistant", "content": ""}, knowme={"refs": refs})
+        pieces: list[str] = []
         try:
             for piece in backend.stream(messages, options):
+                pieces.append(piece)
                 yield _chunk(cid, body.model, created, {"content": piece})
         except KnowmeError as exc:
             yield f"data: {json.dumps(envelope(502, 'backend_failed', str(exc)))}\n\n"
             return
+        reply = "".join(pieces)
+        text, compliance = annotate(reply, pack.preferences, withheld=pack.withheld, question=question)
+        if compliance.note:
+            yield _chunk(cid, body.model, created, {"content": text[len(reply.rstrip()) :]},
+                         knowme={"compliance": compliance_dict(compliance)})  # fmt: skip
         yield _chunk(cid, body.model, created, {}, finish="stop")
         yield "data: [DONE]\n\n"
 
