@@ -312,7 +312,7 @@ class Vault:
         pack = build_context(hits, budget, found=signal)
         if grant is None:  # the user's own standing preferences; a client under a grant does not see them
             prefs = self.applicable_preferences(question)
-            if remote:  # a rule touching a sensitive class ("no alcohol: recovering") stays home unless allowed
+            if remote:  # a rule touching a sensitive class ("never book therapy on Mondays") stays home unless allowed
                 from knowme.privacy.sensitivity import classify
 
                 allowed = set(self.settings.privacy.remote_scopes)
@@ -499,7 +499,7 @@ class Vault:
 
         return all_preferences(self.store, include_inactive=include_inactive)
 
-    def applicable_preferences(self, question: str, *, limit: int = 3) -> list[Preference]:
+    def applicable_preferences(self, question: str, *, limit: int = 5) -> list[Preference]:
         """The active preferences that bear on ``question`` (same scope, or a shared word), strongest first."""
         from knowme.persona.prefs import applicable
 

@@ -192,7 +192,7 @@ def find_preference(store: Store, preference_id: str) -> Preference:
     raise ConfigError(f"no preference {preference_id!r}; see `knowme prefs`")
 
 
-def applicable(preferences: Iterable[Preference], question: str, *, limit: int = 3) -> list[Preference]:
+def applicable(preferences: Iterable[Preference], question: str, *, limit: int = 5) -> list[Preference]:
     """The preferences that bear on ``question``: its scope or a shared content word; strongest first."""
     scopes = set(guess_scopes(question))
     asked = words(question)

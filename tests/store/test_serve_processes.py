@@ -56,7 +56,7 @@ def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[list[str], str, d
         procs.append((proc, log))
         urls.append(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600  # a loaded 2-core machine can take minutes to load the model
         for url, (proc, log) in zip(urls, procs, strict=True):
             while True:
                 assert proc.poll() is None, log.read_text(errors="replace")
