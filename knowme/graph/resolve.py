@@ -358,7 +358,8 @@ class Resolver:
             self._put(replace(self.entities[USER_ID], name=clean_name(name)))
 
     def observe_mail(self, addresses_per_message: Sequence[set[str]]) -> None:
-        """Count addresses per message; the one in most messages (at least half, at least 3) is the owner's."""
+        """Count addresses per message; the one in most messages (at least half, at least 3) is the owner's. A tie
+        for the most (a mailbox of mail between the owner and one other person) decides nothing: ``[user]`` does."""
         if not addresses_per_message:
             return
         raw = self.store.get_meta(OWNER_META)
@@ -370,9 +371,13 @@ class Resolver:
         self.store.set_meta(OWNER_META, json.dumps({"total": total, "counts": dict(counts.most_common(200))}))
         if not counts:
             return
-        address, seen = counts.most_common(1)[0]
+        top = counts.most_common(2)
+        address, seen = top[0]
         if seen < MIN_OWNER_MAIL or seen * 2 < total:
             return
+        if len(top) > 1 and top[1][1] == seen:
+            return  # two addresses in every message (all mail between the owner and one person): not a guess
+
         holders = self.index.get(f"email:{address}", set())
         for holder in list(holders - {USER_ID}):
             if any(self.pinned.get(k) == holder for k in alias_keys(address, "email")):

@@ -173,3 +173,27 @@ def test_folding_the_same_records_again_changes_nothing(home: Path, tmp_path: Pa
     vault.close()
     for part, (old, new) in enumerate(zip(before, after, strict=True)):
         assert new == old, (part, set(map(str, old)) ^ set(map(str, new)))
+
+
+def test_mail_between_two_people_only_does_not_guess_the_owner(home: Path, tmp_path: Path) -> None:
+    import mailbox
+    from email.message import EmailMessage
+
+    box = mailbox.mbox(str(tmp_path / "sent.mbox"))
+    for i in range(6):
+        msg = EmailMessage()
+        msg["From"] = "Ana Lima <ana@home.example>"
+        msg["To"] = "Tom Becker <tom@work.example>"
+        msg["Subject"] = f"Note {i}"
+        msg["Message-ID"] = f"<n{i}@home.example>"
+        msg["Date"] = f"Mon, {i + 1:02d} Sep 2025 10:00:00 +0000"
+        msg.set_content(f"Thanks for the chat number {i}.")
+        box.add(msg)
+    box.close()
+    vault = knowme.open(home)
+    try:
+        vault.ingest([tmp_path / "sent.mbox"])
+        aliases = {a.alias for a in vault.store.graph().aliases(USER_ID)}
+        assert "tom@work.example" not in aliases and "ana@home.example" not in aliases  # a tie decides nothing
+    finally:
+        vault.close()
