@@ -395,12 +395,37 @@ class SQLCipherStore(
         rows = self._q(sql, [match, *params, k])
         return [(int(cid), -float(score)) for cid, score in rows]
 
+    #: Most chunks whose unfiltered thread links are remembered per generation (about 200 bytes each).
+    THREAD_LINKS_MEMO = 200_000
+
     def thread_links(self, chunk_ids: Sequence[int], filters: SearchFilters) -> ThreadLinks:
         ids = list(dict.fromkeys(chunk_ids))
-        previous: dict[int, list[int]] = {}
-        following: dict[int, list[int]] = {}
         if not ids:
             return ThreadLinks({}, {})
+        if filters != SearchFilters():  # neighbours must pass the filters: ask the database every time
+            return self._thread_links(ids, filters)
+        # Unfiltered links change only when records are written: remember them per chunk until the next write
+        # (a search asks for about 200 chunks, most of them asked for by earlier searches).
+        known: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = self._per_generation("thread_links", dict)
+        with self._lock:
+            links = {cid: known[cid] for cid in ids if cid in known}
+        missing = [cid for cid in ids if cid not in links]
+        if missing:
+            found = self._thread_links(missing, filters)
+            fresh = {cid: (found.previous.get(cid, ()), found.following.get(cid, ())) for cid in missing}
+            links.update(fresh)
+            with self._lock:
+                if len(known) + len(fresh) > self.THREAD_LINKS_MEMO:
+                    known.clear()
+                known.update(fresh)
+        return ThreadLinks(
+            {cid: before for cid, (before, _) in links.items() if before},
+            {cid: after for cid, (_, after) in links.items() if after},
+        )
+
+    def _thread_links(self, ids: Sequence[int], filters: SearchFilters) -> ThreadLinks:
+        previous: dict[int, list[int]] = {}
+        following: dict[int, list[int]] = {}
         where, params = self._record_filters(filters, alias="n")
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]

@@ -44,19 +44,24 @@ class VectorMatrix:
         """The ``k`` most similar rows that pass the kind and time filters, as (chunk id, cosine similarity)."""
         if k <= 0 or not len(self.ids):
             return []
-        sims = self.vectors @ np.asarray(query, dtype=np.float32)
-        mask = np.ones(len(self.ids), dtype=bool)
-        if filters.kinds:
-            wanted = [self.kind_codes[kind] for kind in filters.kinds if kind in self.kind_codes]
-            mask &= np.isin(self.kinds, wanted)
-        if filters.since is not None:
-            mask &= self.ts >= filters.since_epoch
-        if filters.until is not None:
-            mask &= self.ts <= filters.until_epoch
-        candidates = np.flatnonzero(mask)
-        if not len(candidates):
-            return []
-        scores = sims[candidates]
+        # einsum, not ``@``: a matrix-vector product in BLAS runs on every core and its idle threads spin, which on
+        # a busy server costs three times the CPU of this single-threaded loop for the same memory-bound scan
+        sims = np.einsum("ij,j->i", self.vectors, np.asarray(query, dtype=np.float32))
+        if not (filters.kinds or filters.since is not None or filters.until is not None):
+            candidates, scores = np.arange(len(self.ids)), sims
+        else:
+            mask = np.ones(len(self.ids), dtype=bool)
+            if filters.kinds:
+                wanted = [self.kind_codes[kind] for kind in filters.kinds if kind in self.kind_codes]
+                mask &= np.isin(self.kinds, wanted)
+            if filters.since is not None:
+                mask &= self.ts >= filters.since_epoch
+            if filters.until is not None:
+                mask &= self.ts <= filters.until_epoch
+            candidates = np.flatnonzero(mask)
+            if not len(candidates):
+                return []
+            scores = sims[candidates]
         top = np.argpartition(-scores, k - 1)[:k] if len(candidates) > k else np.arange(len(candidates))
         top = top[np.lexsort((self.ids[candidates[top]], -scores[top]))]
         return [(int(self.ids[candidates[i]]), float(scores[i])) for i in top]

@@ -100,3 +100,20 @@ def test_query_analysis_finds_speakers_by_name_and_first_name() -> None:
     # ambiguous first names name nobody
     assert analyse("What did Ana say?", ["Ana Lima", "Ana Costa"]).speakers == frozenset()
     assert analyse("What did Ana Lima say?", ["Ana Lima", "Ana Costa"]).speakers == {"Ana Lima"}
+
+
+def test_remembered_thread_links_equal_the_database_and_see_new_turns(chat_vault: knowme.Vault, tmp_path: Path) -> None:
+    store = chat_vault.store
+    ids = [h.chunk_id for h in chat_vault.search("bookshelf woodworking pottery", k=8)]
+    first = store.thread_links(ids, SearchFilters())  # fills the memo
+    again = store.thread_links([*reversed(ids), ids[0]], SearchFilters())  # from the memo
+    fresh = store._thread_links(ids, SearchFilters())  # straight from the database
+    assert first.previous and first.following
+    assert dict(first.previous) == dict(again.previous) == dict(fresh.previous)
+    assert dict(first.following) == dict(again.following) == dict(fresh.following)
+    # a new turn after the last one is a neighbour on the next search: writes move the generation
+    last = next(h.chunk_id for h in chat_vault.search("varnish painted blue", k=1))
+    assert last not in store.thread_links([last], SearchFilters()).following
+    turns = [*TURNS, ("Ana", "Blue will look great next to her desk.")]
+    chat_vault.ingest(write_chat(tmp_path / "ana-ben.chat.jsonl", turns))
+    assert store.thread_links([last], SearchFilters()).following[last]
