@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from knowme.learn.voice import LearnStatus
 
 DEFAULT_PORT = 9092
-EVAL_TEXTS = 16  # a client's evaluation uses at most this many of its texts (bounded time per round)
+EVAL_TEXTS = 8  # a client's evaluation uses at most this many of its texts (bounded time per round)
 ALLOWED_METRICS = {"train_loss": float, "steps": int, "keys": str, "perplexity": float}
 
 
@@ -91,6 +91,20 @@ def from_arrays(keys: Sequence[str], arrays: Sequence[Any], settings: TrainSetti
 
     weights = {k: torch.from_numpy(a.copy()) for k, a in zip(keys, arrays, strict=True)}
     return AdapterState(settings.method, settings.peft_config(), weights, seed=settings.seed, **extra)
+
+
+def adapter_keys(settings: TrainSettings) -> list[str]:
+    """The adapter's tensor names, from the base model's shape alone (built on the meta device: no weights read)."""
+    import torch
+    from peft import get_peft_model_state_dict
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from knowme.learn.model import base_model_dir, quiet
+
+    with quiet(), torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(str(base_model_dir())))
+        peft_model = attach(model, fresh_state(settings))
+    return sorted(get_peft_model_state_dict(peft_model))
 
 
 def _save_adapter(store: Store, state: AdapterState, meta: dict[str, Any]) -> None:
@@ -139,12 +153,7 @@ def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dic
 
         def _keys(self) -> list[str]:
             if "keys" not in cache:
-                import torch
-                from peft import get_peft_model_state_dict
-
-                torch.manual_seed(settings.seed)
-                model = attach(load_base()[0], fresh_state(settings))
-                cache["keys"] = sorted(get_peft_model_state_dict(model))
+                cache["keys"] = adapter_keys(settings)
             return cache["keys"]
 
     cache: dict[str, list[str]] = {}
