@@ -107,6 +107,16 @@ def adapter_keys(settings: TrainSettings) -> list[str]:
     return sorted(get_peft_model_state_dict(peft_model))
 
 
+def local_update(
+    texts: Sequence[str], keys: Sequence[str], arrays: Sequence[Any], settings: TrainSettings, steps: int, round_: int
+) -> AdapterState:
+    """One device's work in one round: ``steps`` steps on its own texts from the global weights (a fresh optimiser;
+    the batch order is seeded by the round)."""
+    start = from_arrays(keys, arrays, settings)
+    start = AdapterState(start.method, start.peft_config, start.weights, seed=settings.seed + round_)
+    return train_adapter(texts, base=load_base(), start=start, settings=settings, max_steps=steps)
+
+
 def _save_adapter(store: Store, state: AdapterState, meta: dict[str, Any]) -> None:
     from knowme.learn.voice import ADAPTER, _artifacts
 
@@ -131,11 +141,8 @@ def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dic
 
         def fit(self, parameters: list[Any], config: dict[str, Any]) -> tuple[list[Any], int, dict[str, Any]]:
             keys = self._keys()
-            round_ = int(config.get("round", 1))
             steps = max(1, int(config.get("local_steps", 4)))
-            start = from_arrays(keys, parameters, settings)
-            start = AdapterState(start.method, start.peft_config, start.weights, seed=settings.seed + round_)
-            state = train_adapter(texts, base=load_base(), start=start, settings=settings, max_steps=steps)
+            state = local_update(texts, keys, parameters, settings, steps, int(config.get("round", 1)))
             counts["rounds"] += 1
             counts["steps"] += state.step
             loss = sum(state.losses) / max(len(state.losses), 1)
@@ -160,7 +167,7 @@ def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dic
     return VoiceClient().to_client()
 
 
-def join(store: Store, server: str, *, settings: TrainSettings | None = None, max_wait: float = 60.0) -> JoinReport:
+def join(store: Store, server: str, *, settings: TrainSettings | None = None, max_wait: float = 120.0) -> JoinReport:
     """Take part in a federation as one device: train on this vault's writing, send only adapter weights."""
     from flwr.client import start_client
 

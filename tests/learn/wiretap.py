@@ -35,7 +35,11 @@ class WireTap:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:  # the server is not listening yet: the client retries
+                client.close()
+                continue
             self._sockets += [client, upstream]
             self._spawn(self._pump, client, upstream, self.sent)
             self._spawn(self._pump, upstream, client, self.received)
