@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=200)
     parser.add_argument("--epsilons", default="1,4,8")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--parts", default="central,dp,federated", help="which parts to run (comma-separated)")
+    parser.add_argument("--central-steps", type=int, default=0, help="the central run's steps, when it is not run")
     args = parser.parse_args()
     root = args.home or Path(tempfile.mkdtemp(prefix="bench-voice-privacy-"))
     t0 = time.monotonic()
@@ -92,13 +94,17 @@ def main() -> None:
     common = {"exclude_refs": held_refs, "epochs": args.epochs, "nice": False, "shards": 1, "slices": 1}
 
     print("held-out perplexity of the user's own sent mail (lower is better)")
+    parts = set(args.parts.split(","))
     base_ppl = measure("base SmolLM2-135M", None, held, args.candidates, None)
-    report = vault.learn_voice(method="lora", resume=False, **common)
-    lora_ppl = measure("LoRA, central", load_state(vault.store, ADAPTER), held, args.candidates, base_ppl)
-    print(f"    {report.steps} steps in {report.seconds:.0f} s ({report.seconds / max(report.steps, 1):.1f} s/step)")
-    central_steps = report.steps
+    central_steps, lora_ppl = args.central_steps, 0.0
+    if "central" in parts:
+        report = vault.learn_voice(method="lora", resume=False, **common)
+        lora_ppl = measure("LoRA, central", load_state(vault.store, ADAPTER), held, args.candidates, base_ppl)
+        per_step = report.seconds / max(report.steps, 1)
+        print(f"    {report.steps} steps in {report.seconds:.0f} s ({per_step:.1f} s/step)")
+        central_steps = report.steps
 
-    for epsilon in [float(e) for e in args.epsilons.split(",")]:
+    for epsilon in [float(e) for e in args.epsilons.split(",") if "dp" in parts]:
         report = vault.learn_voice(method="lora", dp=DPSettings(epsilon=epsilon), **common)
         state = load_state(vault.store, ADAPTER)
         assert state is not None and state.privacy is not None
@@ -108,11 +114,12 @@ def main() -> None:
               f"{p['delta']:.2g} ({p['records']} records, rate {p['sample_rate']:.3f}, noise "
               f"{p['noise_multiplier']:.2f}, clip {p['max_grad_norm']:g})")  # fmt: skip
 
-    print(f"\nfederated: {args.rounds} rounds, the devices together take ~{central_steps} steps")
-    state, steps, seconds = federated(train, args.rounds, central_steps, TrainSettings())
-    fed_ppl = measure("LoRA, federated (FedAvg, 3 devices)", state, held, args.candidates, base_ppl)
-    print(f"    {steps} device steps in {seconds:.0f} s; federated vs central perplexity "
-          f"{100 * (fed_ppl / lora_ppl - 1):+.1f}%")  # fmt: skip
+    if "federated" in parts and central_steps:
+        print(f"\nfederated: {args.rounds} rounds, the devices together take ~{central_steps} steps")
+        state, steps, seconds = federated(train, args.rounds, central_steps, TrainSettings())
+        fed_ppl = measure("LoRA, federated (FedAvg, 3 devices)", state, held, args.candidates, base_ppl)
+        versus = f"; federated vs central perplexity {100 * (fed_ppl / lora_ppl - 1):+.1f}%" if lora_ppl else ""
+        print(f"    {steps} device steps in {seconds:.0f} s{versus}")
     print(f"\npeak RSS {peak_mb():.0f} MB; total {time.monotonic() - t0:.0f} s")
     vault.close()
 
