@@ -48,14 +48,32 @@ def voice(
     ] = True,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
+    dp: Annotated[
+        bool, typer.Option("--dp", help="Train with differential privacy (DP-SGD); needs --epsilon.")
+    ] = False,
+    epsilon: Annotated[
+        float | None, typer.Option("--epsilon", help="With --dp: the privacy budget epsilon (smaller is more private).")
+    ] = None,
+    delta: Annotated[
+        float | None, typer.Option("--delta", help="With --dp: delta, below 1/N for N records (default 1/N^1.1).")
+    ] = None,
+    max_grad_norm: Annotated[
+        float, typer.Option("--max-grad-norm", help="With --dp: each record's gradient is clipped to this L2 norm.")
+    ] = 1.0,
 ) -> None:
     """Fine-tune the voice adapter on your own sent mail, chat messages and notes (CPU, low priority)."""
+    from knowme.errors import LearnError
     from knowme.interfaces.cli import _progress, out
+    from knowme.learn.dp import DPSettings
 
+    if dp != (epsilon is not None) or (delta is not None and not dp):
+        raise LearnError("differential privacy needs both --dp and --epsilon (and --delta only with them)")
+    private = DPSettings(epsilon, delta, max_grad_norm) if dp and epsilon is not None else None
     with _open(home) as vault, _progress(not as_json) as hook:
         report = vault.learn_voice(
-            method=method, shards=shards, max_steps=max_steps, max_minutes=max_minutes, resume=resume, progress=hook
-        )
+            method=method, shards=shards, max_steps=max_steps, max_minutes=max_minutes, resume=resume, progress=hook,
+            dp=private,
+        )  # fmt: skip
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
         return
@@ -100,6 +118,16 @@ def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         )
     else:
         out.print(f"[bold red]{found.forgotten_in_use} forgotten records are behind the adapter in use[/bold red]")
+    if found.privacy and "epsilon" in found.privacy:
+        p = found.privacy
+        out.print(
+            f"Differential privacy: epsilon {p['epsilon']:.2f} spent of {p['target_epsilon']:g}, "
+            f"delta {p['delta']:.3g} per record (accountant {p['accountant']}, {p['steps']} steps, "
+            f"noise {p['noise_multiplier']:.2f}, clip {p['max_grad_norm']:g}).",
+            highlight=False,
+        )
+    elif found.privacy:
+        out.print(f"Federated: {found.privacy.get('summary', '')}", highlight=False)
     for note in found.notes:
         out.print(note, highlight=False)
 
@@ -119,4 +147,7 @@ def export_adapter(
 
 
 def register(app: typer.Typer) -> None:
+    from knowme.interfaces.federate_cli import federate_app
+
+    learn_app.add_typer(federate_app, name="federate")  # learn federate serve, learn federate join
     app.add_typer(learn_app, name="learn")

@@ -130,6 +130,7 @@ class AdapterState:
     optimizer: Mapping[str, Any] | None = None
     losses: tuple[float, ...] = ()
     data: tuple[str, ...] = field(default_factory=tuple)  # content hashes of the records it trained on, in order
+    privacy: Mapping[str, Any] | None = None  # DP-SGD plan and accountant state (knowme.learn.dp), or federation
 
     def to_bytes(self) -> bytes:
         import torch
@@ -144,6 +145,7 @@ class AdapterState:
             "optimizer": dict(self.optimizer) if self.optimizer is not None else None,
             "losses": list(self.losses),
             "data": list(self.data),
+            "privacy": json.dumps(dict(self.privacy), sort_keys=True) if self.privacy is not None else None,
         }
         buffer = io.BytesIO()
         torch.save(payload, buffer)
@@ -165,6 +167,7 @@ class AdapterState:
             optimizer=payload["optimizer"],
             losses=tuple(payload["losses"]),
             data=tuple(payload["data"]),
+            privacy=json.loads(payload["privacy"]) if payload.get("privacy") else None,
         )
 
     def frozen(self) -> AdapterState:

@@ -39,6 +39,7 @@ from typing import Any
 
 from knowme.errors import ConfigError, LearnError
 from knowme.learn.corpus import TrainingText, training_texts, word_count
+from knowme.learn.dp import DPPlan, DPSettings
 from knowme.learn.model import AdapterState, attach, export_peft, gguf_path, load_base
 from knowme.learn.sisa import MANIFEST, Manifest, Shard, checkpoint_name, progress_name
 from knowme.learn.trainer import TrainingInterrupted, TrainSettings, train_adapter, windows
@@ -90,6 +91,7 @@ class LearnStatus:
     artifacts: int = 0
     artifact_bytes: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    privacy: dict[str, Any] | None = None  # the adapter in use's DP guarantee (spent epsilon, delta) or federation
 
     @property
     def clean(self) -> bool:
@@ -152,8 +154,10 @@ def learn_voice(
     exclude_refs: Collection[str] = (),
     progress: ProgressHook | None = None,
     nice: bool = True,
+    dp: DPSettings | None = None,
 ) -> LearnReport:
-    """Train (or bring up to date) the vault's voice adapter within the budget; see the module docstring."""
+    """Train (or bring up to date) the vault's voice adapter within the budget; see the module docstring. ``dp``
+    trains with DP-SGD (:mod:`knowme.learn.dp`; one slice per shard)."""
     if shards < 1 or slices < 1 or epochs <= 0:
         raise LearnError("shards, slices and epochs must be positive")
     if combine not in COMBINE:
@@ -166,10 +170,18 @@ def learn_voice(
             f"too little of your own writing to learn a voice: {words} words in {len(texts)} sent messages and "
             f"notes, at least {MIN_WORDS} needed; ingest more of your sent mail, chats or notes"
         )
+    private: _Private | None = None
+    if dp is not None:
+        from knowme.learn.dp import resolve_delta
+
+        slices = 1
+        private = _Private(dp, resolve_delta(dp, len(texts)))
     if nice:
         _lower_priority()
     manifest = load_manifest(store)
     wanted = {"settings": json.loads(json.dumps(asdict(settings))), "shards": shards}
+    if private is not None:
+        wanted["settings"]["dp"] = {**asdict(private.settings), "delta": private.delta}
     if (
         manifest is None
         or not resume
@@ -183,6 +195,9 @@ def learn_voice(
     by_hash = {t.content_hash: t for t in texts}
     _drop_stale_checkpoints(store, manifest, manifest.drop_missing(by_hash))
     manifest.place(by_hash)
+    if private is not None:  # refuse an impossible budget before training anything
+        for shard in (s for s in manifest.shards if s.stale):
+            private.plan(shard, by_hash, settings, epochs)
     save_manifest(store, manifest)
 
     began = time.monotonic()
@@ -191,7 +206,7 @@ def learn_voice(
     taken = 0
     trained: list[int] = []
     todo = [s for s in manifest.shards if s.stale]
-    total = sum(_slice_steps(manifest, s, j, by_hash, settings, epochs) for s in todo for j in _open(s))
+    total = sum(_slice_steps(manifest, s, j, by_hash, settings, epochs, private) for s in todo for j in _open(s))
     done = 0
     for shard in todo:
         while not shard.complete:
@@ -206,7 +221,9 @@ def learn_voice(
                 if progress is not None:
                     progress(_label, _base + step, total)
 
-            steps, finished = _train_slice(store, manifest, shard, by_hash, settings, epochs, left, seconds, hook, done)
+            steps, finished = _train_slice(
+                store, manifest, shard, by_hash, settings, epochs, left, seconds, hook, done, private
+            )
             taken += steps
             done += steps
             if shard.index not in trained:
@@ -239,10 +256,7 @@ def _slice_texts(shard: Shard, j: int, by_hash: dict[str, TrainingText]) -> list
 _TOKENIZER: list[Any] = []
 
 
-def _slice_steps(
-    manifest: Manifest, shard: Shard, j: int, by_hash: dict[str, TrainingText], settings: TrainSettings, epochs: float
-) -> int:
-    """Steps slice ``j`` of ``shard`` takes: ``epochs`` passes over the windows of slices ``0..j``."""
+def _tokenizer() -> Any:
     if not _TOKENIZER:
         from transformers import AutoTokenizer
 
@@ -250,8 +264,45 @@ def _slice_steps(
 
         with quiet():
             _TOKENIZER.append(AutoTokenizer.from_pretrained(str(base_model_dir())))
-    count = len(windows(_TOKENIZER[0], [t.text for t in _slice_texts(shard, j, by_hash)], settings.seq_tokens))
+    return _TOKENIZER[0]
+
+
+def _slice_steps(
+    manifest: Manifest,
+    shard: Shard,
+    j: int,
+    by_hash: dict[str, TrainingText],
+    settings: TrainSettings,
+    epochs: float,
+    private: _Private | None = None,
+) -> int:
+    """Steps slice ``j`` of ``shard`` takes: ``epochs`` passes over the windows of slices ``0..j`` (under DP: over its
+    records, one example each, at the expected Poisson batch size)."""
+    if private is not None:
+        return private.plan(shard, by_hash, settings, epochs).steps
+    count = len(windows(_tokenizer(), [t.text for t in _slice_texts(shard, j, by_hash)], settings.seq_tokens))
     return max(1, math.ceil(epochs * count / settings.batch_size))
+
+
+@dataclass
+class _Private:
+    """DP-SGD settings with the delta resolved for this vault, and each shard's plan (computed once)."""
+
+    settings: DPSettings
+    delta: float
+    plans: dict[int, DPPlan] = field(default_factory=dict)
+
+    def plan(self, shard: Shard, by_hash: dict[str, TrainingText], settings: TrainSettings, epochs: float) -> DPPlan:
+        from knowme.learn.dp import examples, plan
+
+        if shard.index not in self.plans:
+            texts = [t.text for t in _slice_texts(shard, len(shard.slices) - 1, by_hash)]
+            records = len(examples(_tokenizer(), texts, self.settings.record_tokens))
+            steps = max(1, math.ceil(epochs * records / settings.batch_size))
+            self.plans[shard.index] = plan(
+                self.settings, records=records, batch_size=settings.batch_size, steps=steps, delta=self.delta
+            )
+        return self.plans[shard.index]
 
 
 def _train_slice(
@@ -265,6 +316,7 @@ def _train_slice(
     seconds: float | None,
     hook: Callable[[int, int, float], None],
     done: int,
+    private: _Private | None = None,
 ) -> tuple[int, bool]:
     """Train the next slice of ``shard`` (continuing its in-progress checkpoint); return (steps, slice finished)."""
     j = shard.trained
@@ -272,23 +324,38 @@ def _train_slice(
     previous = load_state(store, checkpoint_name(shard.index, j - 1)) if j else None
     start = previous or AdapterState(method=settings.method, peft_config=settings.peft_config(), weights={},
                                      seed=settings.seed + shard.index)  # fmt: skip
-    target = start.step + _slice_steps(manifest, shard, j, by_hash, settings, epochs)
+    target = start.step + _slice_steps(manifest, shard, j, by_hash, settings, epochs, private)
     found = _artifacts(store).load_artifact(progress_name(shard.index))
     if found and found[0].meta.get("slice") == j and found[0].meta.get("target") == target:
         start = AdapterState.from_bytes(found[1])
     first = start.step
     stop_at = target if left is None else min(target, start.step + left)
     try:
-        state = train_adapter(
-            [t.text for t in texts],
-            base=load_base(),
-            start=start,
-            settings=settings,
-            max_steps=stop_at,
-            max_seconds=seconds,
-            on_step=lambda step, _t, loss: hook(step - first, target, loss),
-            data=[t.content_hash for t in texts],
-        )
+        if private is not None:
+            from knowme.learn.dp import train_private
+
+            state = train_private(
+                [t.text for t in texts],
+                base=load_base(),
+                start=start,
+                settings=settings,
+                dp_plan=private.plan(shard, by_hash, settings, epochs),
+                max_steps=stop_at,
+                max_seconds=seconds,
+                on_step=lambda step, _t, loss: hook(step - first, target, loss),
+                data=[t.content_hash for t in texts],
+            )
+        else:
+            state = train_adapter(
+                [t.text for t in texts],
+                base=load_base(),
+                start=start,
+                settings=settings,
+                max_steps=stop_at,
+                max_seconds=seconds,
+                on_step=lambda step, _t, loss: hook(step - first, target, loss),
+                data=[t.content_hash for t in texts],
+            )
     except TrainingInterrupted as stop:
         _save_state(store, progress_name(shard.index), "checkpoint", stop.state, slice=j, target=target)
         save_manifest(store, manifest)
@@ -324,6 +391,8 @@ def combine_states(states: Sequence[AdapterState], how: str = "average") -> Adap
     (mean of the A and B matrices separately: cheaper, not the mean change; for comparison) or one shard."""
     import torch
 
+    from knowme.learn.dp import combined_privacy
+
     if not states:
         raise LearnError("no trained shard to combine")
     if len(states) == 1 or how == "largest":
@@ -335,7 +404,8 @@ def combine_states(states: Sequence[AdapterState], how: str = "average") -> Adap
     n = len(states)
     if method != "lora" or how == "linear":
         weights = {k: torch.stack([s.weights[k] for s in states]).mean(dim=0) for k in keys}
-        return AdapterState(method, states[0].peft_config, weights, step=max(s.step for s in states), data=data)
+        return AdapterState(method, states[0].peft_config, weights, step=max(s.step for s in states), data=data,
+                            privacy=combined_privacy(states))  # fmt: skip
     weights = {}
     for key in keys:
         if ".lora_A." in key:
@@ -347,7 +417,8 @@ def combine_states(states: Sequence[AdapterState], how: str = "average") -> Adap
     config = dict(states[0].peft_config)
     config["r"] = int(config["r"]) * n
     config["lora_alpha"] = int(config["lora_alpha"]) * n
-    return AdapterState(method, config, weights, step=sum(s.step for s in states), data=data)
+    return AdapterState(method, config, weights, step=sum(s.step for s in states), data=data,
+                        privacy=combined_privacy(states))  # fmt: skip
 
 
 def shard_states(store: Store, manifest: Manifest) -> list[AdapterState]:
@@ -398,6 +469,10 @@ def learn_status(store: Store) -> LearnStatus:
 
     manifest = load_manifest(store)
     artifacts = _artifacts(store).list_artifacts(prefix="voice/")
+    if manifest is None and any(a.name == ADAPTER for a in artifacts):
+        from knowme.learn.federate import federated_status
+
+        return federated_status(store, artifacts)
     if manifest is None:
         return LearnStatus(method=None, artifacts=len(artifacts), artifact_bytes=sum(a.size for a in artifacts),
                            notes=("no voice adapter yet: run `knowme learn voice`",))  # fmt: skip
@@ -425,6 +500,7 @@ def learn_status(store: Store) -> LearnStatus:
         artifacts=len(artifacts),
         artifact_bytes=sum(a.size for a in artifacts),
         notes=tuple(notes),
+        privacy=dict(in_use.privacy) if in_use and in_use.privacy else None,
     )
 
 
