@@ -14,6 +14,11 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: on these machines 2.13.0 is a local CPU build; unpinned pulls GBs of CUDA.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Federated training (knowme learn federate) uses Flower, whose release pins older fastapi/starlette/uvicorn/typer/
+	# rich/protobuf than knowme runs on. Its code that knowme uses (the gRPC server and client) works with the newer
+	# ones, so it is installed without its pins; `pip install knowme[federated]` is the resolver's way (docs/learning.md).
+	$(BIN)/python -m pip install --quiet --no-deps 'flwr==1.42.0' 'grpcio-health-checking>=1.60' iterators tomli tomli-w
+	$(BIN)/python -m pip install --quiet 'grpcio>=1.60' 'pycryptodome>=3.18' 'sqlalchemy>=2' 'alembic>=1.13'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -126,6 +126,14 @@ def _save_adapter(store: Store, state: AdapterState, meta: dict[str, Any]) -> No
     artifacts.save_artifact(ADAPTER, "adapter", {**info, **meta}, state.to_bytes())
 
 
+def _need_flower() -> None:
+    """Flower is an optional part of knowme: say how to get it instead of failing on an import."""
+    import importlib.util
+
+    if importlib.util.find_spec("flwr") is None:
+        raise LearnError("federated training needs Flower: pip install 'knowme[federated]' (see docs/learning.md)")
+
+
 # -- the device side -----------------------------------------------------------------------------------------------
 def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dict[str, int]) -> Any:
     from flwr.client import NumPyClient
@@ -169,6 +177,7 @@ def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dic
 
 def join(store: Store, server: str, *, settings: TrainSettings | None = None, max_wait: float = 120.0) -> JoinReport:
     """Take part in a federation as one device: train on this vault's writing, send only adapter weights."""
+    _need_flower()
     from flwr.client import start_client
 
     from knowme.learn.corpus import training_texts
@@ -299,6 +308,7 @@ def serve(
     settings: TrainSettings | None = None,
 ) -> FederateReport:
     """Run the aggregator until ``rounds`` rounds with ``devices`` devices are done; store the global adapter."""
+    _need_flower()
     from flwr.common import parameters_to_ndarrays
     from flwr.server import ServerConfig, start_server
     from flwr.server.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg
