@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,8 +138,18 @@ def test_a_worker_killed_mid_job_loses_nothing(
     job = enqueue_ingest(life, user="crashy")
     r = redis.Redis.from_url(env["KNOWME_BROKER"], decode_responses=True)
     deadline = time.monotonic() + 120
-    while not any(k.startswith("store:") for k in r.hgetall(f"knowme:job:{job}:attempts")):
+    while True:  # freeze the workers while a step is in hand (begun, not done), then kill them there
         assert time.monotonic() < deadline, workers.logs()
+        if any(k.startswith("store:") for k in r.hgetall(f"knowme:job:{job}:attempts")):
+            for proc in running:
+                proc.send_signal(signal.SIGSTOP)
+            begun = r.hgetall(f"knowme:job:{job}:attempts")
+            steps = [k.split(":") for k in begun if ":" in k]  # store:N, graph:N
+            in_hand = [s for s in steps if not r.sismember(f"knowme:job:{job}:{s[0]}", s[1])]
+            if in_hand:
+                break
+            for proc in running:
+                proc.send_signal(signal.SIGCONT)
         time.sleep(0.01)
     workers.kill(running)  # SIGKILL: no clean-up, no ack; the steps in hand are lost with the processes
     killed_at = time.monotonic()
