@@ -43,6 +43,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from knowme import __version__
+from knowme.assist.enforce import compliance_dict
 from knowme.errors import ConfigError
 from knowme.models import Hit, Record
 from knowme.server.auth import OWNER, SCOPES, Authorizer, Principal, bearer_token
@@ -137,6 +138,7 @@ def build_mcp(vault: Vault | None, authorizer: Callable[[], Authorizer] | None =
             "citations": answer.citations,
             "evidence": [hit_dict(h) for h in answer.evidence[:5]],
             "preferences": [p.statement for p in answer.preferences],
+            "compliance": compliance_dict(answer.compliance),  # how the reply fared against those preferences
         }
 
     @server.tool()

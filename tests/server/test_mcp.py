@@ -88,6 +88,8 @@ def check(seen: dict[str, Any]) -> None:
     assert seen["tools"] == TOOLS
     assert seen["found"]["hits"][0]["ref"] == "mail:porto-7@example.org"
     assert "950" in seen["answer"]["answer"] and seen["answer"]["citations"][0] == "mail:porto-7@example.org"
+    compliance = seen["answer"]["compliance"]  # null when no model was asked, else the check's result
+    assert compliance is None or set(compliance) >= {"checked", "respected", "violations"}
     person = seen["person"]
     assert person["found"] is True and person["name"] == "Lena Fischer"
     assert "lena@example.org" in person["summary"]["aliases"]
