@@ -22,15 +22,13 @@ exposure (Carlini et al.; log2(candidates) is the most there can be, about 0 is 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
 import tempfile
 import time
 from pathlib import Path
 
-from bench_voice import build, measure, peak_mb
+from bench_voice import build, measure, peak_mb, split_held_out
 
-from knowme.learn.corpus import training_texts
 from knowme.learn.dp import DPSettings
 from knowme.learn.model import AdapterState
 from knowme.learn.trainer import TrainSettings, fresh_state
@@ -81,12 +79,7 @@ def main() -> None:
     t0 = time.monotonic()
     vault, _ = build(root / "home", [int(y) for y in args.years.split(",")])
     print(f"vault built in {time.monotonic() - t0:.0f} s")
-    mail = training_texts(vault.store, kinds=("email",))
-    held_refs = {t.ref for t in mail if int(hashlib.sha256(t.ref.encode()).hexdigest(), 16) % 4 == 0}
-    held_refs.discard("mail:canary-1@mailbox.example")
-    held = [t.text for t in mail if t.ref in held_refs]
-    train = training_texts(vault.store, exclude_refs=held_refs)
-    kinds = {k: sum(1 for t in train if t.kind == k) for k in ("email", "chat_message", "note")}
+    _, held_refs, held, train, kinds = split_held_out(vault)
     print(f"held out {len(held)} sent emails ({sum(len(h.split()) for h in held)} words); training set "
           f"{len(train)} records {kinds}, {sum(t.words for t in train)} words")  # fmt: skip
     print(f"exposure: {args.candidates} candidates, so at most {math.log2(args.candidates):.2f} bits; "
