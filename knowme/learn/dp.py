@@ -31,7 +31,6 @@ Edge cases: fewer than ``MIN_RECORDS`` records, a delta of at least ``1/N``, a n
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +44,7 @@ from knowme.learn.trainer import (
     _copy_state,
     batch_tensors,
     default_optimizer,
+    run_steps,
     sequence_nll,
 )
 
@@ -212,28 +212,18 @@ def train_private(
         inner, noise_multiplier=dp_plan.noise_multiplier, max_grad_norm=dp_plan.max_grad_norm,
         expected_batch_size=settings.batch_size, loss_reduction="mean",
     )  # fmt: skip
-    losses = list(start.losses)
-    step = start.step
-    began = time.monotonic()
-    interrupted = False
-    with quiet():
-        try:
-            while step < max_steps:
-                if max_seconds is not None and time.monotonic() - began >= max_seconds:
-                    break
-                if should_stop is not None and should_stop():
-                    break
-                picked = poisson_batch(len(rows), dp_plan.sample_rate, step, start.seed)
-                loss = _private_step(private, optimizer, inner, trainable, [rows[i] for i in picked],
-                                     tokenizer.pad_token_id, dp_plan, settings.batch_size)  # fmt: skip
-                _count(history, dp_plan)
-                step += 1
-                losses.append(round(loss, 5))
-                if on_step is not None:
-                    on_step(step, max_steps, losses[-1])
-        except KeyboardInterrupt:
-            interrupted = True
-            optimizer.zero_grad(set_to_none=True)
+
+    def one_step(step: int) -> float:
+        picked = poisson_batch(len(rows), dp_plan.sample_rate, step, start.seed)
+        loss = _private_step(private, optimizer, inner, trainable, [rows[i] for i in picked],
+                             tokenizer.pad_token_id, dp_plan, settings.batch_size)  # fmt: skip
+        _count(history, dp_plan)
+        return loss
+
+    step, losses, interrupted = run_steps(
+        start.step, list(start.losses), one_step, optimizer, max_steps=max_steps, max_seconds=max_seconds,
+        should_stop=should_stop, on_step=on_step,
+    )  # fmt: skip
     private._close()  # remove the per-example hooks
     weights = {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()}
     peft_model.train(False)

@@ -123,6 +123,38 @@ def fresh_state(settings: TrainSettings) -> AdapterState:
     return AdapterState(method=settings.method, peft_config=settings.peft_config(), weights={}, seed=settings.seed)
 
 
+def run_steps(
+    step: int,
+    losses: list[float],
+    one_step: Callable[[int], float],
+    optimizer: Any,
+    *,
+    max_steps: int,
+    max_seconds: float | None,
+    should_stop: Callable[[], bool] | None,
+    on_step: StepHook | None,
+) -> tuple[int, list[float], bool]:
+    """Run ``one_step(step) -> loss`` until ``max_steps``, the time budget or ``should_stop()``; Ctrl-C stops after
+    the last whole step. Returns the step reached, the losses, and whether it was interrupted."""
+    began = time.monotonic()
+    with quiet():
+        try:
+            while step < max_steps:
+                if max_seconds is not None and time.monotonic() - began >= max_seconds:
+                    break
+                if should_stop is not None and should_stop():
+                    break
+                loss = one_step(step)
+                step += 1
+                losses.append(round(loss, 5))
+                if on_step is not None:
+                    on_step(step, max_steps, losses[-1])
+        except KeyboardInterrupt:
+            optimizer.zero_grad(set_to_none=True)
+            return step, losses, True
+    return step, losses, False
+
+
 def train_adapter(
     texts: Sequence[str],
     *,
@@ -153,30 +185,20 @@ def train_adapter(
     optimizer = (make_optimizer or default_optimizer)(trainable, settings)
     if state.optimizer is not None:
         optimizer.load_state_dict(dict(state.optimizer))
-    losses = list(state.losses)
-    step = state.step
-    began = time.monotonic()
-    interrupted = False
-    with quiet():
-        try:
-            while step < max_steps:
-                if max_seconds is not None and time.monotonic() - began >= max_seconds:
-                    break
-                if should_stop is not None and should_stop():
-                    break
-                picked = [chunks[i] for i in batch_order(len(chunks), step, settings.batch_size, state.seed)]
-                ids, mask, labels = batch_tensors(picked, tokenizer.pad_token_id)
-                loss = peft_model(input_ids=ids, attention_mask=mask, labels=labels).loss
-                loss.backward()
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
-                losses.append(round(float(loss.detach()), 5))
-                if on_step is not None:
-                    on_step(step, max_steps, losses[-1])
-        except KeyboardInterrupt:
-            interrupted = True
-            optimizer.zero_grad(set_to_none=True)
+
+    def one_step(step: int) -> float:
+        picked = [chunks[i] for i in batch_order(len(chunks), step, settings.batch_size, state.seed)]
+        ids, mask, labels = batch_tensors(picked, tokenizer.pad_token_id)
+        loss = peft_model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    step, losses, interrupted = run_steps(
+        state.step, list(state.losses), one_step, optimizer, max_steps=max_steps, max_seconds=max_seconds,
+        should_stop=should_stop, on_step=on_step,
+    )  # fmt: skip
     weights = {k: v.detach().clone() for k, v in get_peft_model_state_dict(peft_model).items()}
     peft_model.train(False)
     result = AdapterState(
