@@ -14,9 +14,10 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from knowme import __version__
-from knowme.retrieve.batching import BatchingEmbedder
+from knowme.retrieve.batching import TRAFFIC, BatchingEmbedder
 from knowme.server.auth import Authorizer, VaultAuthorizer
 from knowme.server.errors import BodyLimit, install_error_handlers
 from knowme.server.routes import ROUTERS
@@ -113,4 +114,20 @@ def create_app(
         if hook is not None:
             hooks.append(hook)
     app.add_middleware(BodyLimit, default=limits.body, by_prefix={"/api/ingest": limits.upload})
+    app.add_middleware(CountRequests)
     return app
+
+
+class CountRequests:
+    """ASGI middleware: every HTTP request is counted in :data:`~knowme.retrieve.batching.TRAFFIC` until its response
+    is complete, so the query embedder knows when other requests may be about to join its batch."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with TRAFFIC.request():
+            await self.app(scope, receive, send)

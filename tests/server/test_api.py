@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import knowme
+from knowme.retrieve.batching import TRAFFIC
 from knowme.server import Limits, create_app
 from knowme.server.auth import TOKEN_META_KEY, issue_token
 from tests.server.conftest import auth
@@ -140,6 +141,18 @@ def test_search_returns_refs(client: TestClient) -> None:
     assert (
         client.get("/api/search", params={"q": "dentist", "kind": "event", "as_of": "2025-03-01"}).json()["hits"] == []
     )
+
+
+def test_requests_are_counted_while_they_are_served(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the query embedder holds a batch open only while other requests are in flight: the count must be right
+    embedder = client.app.state.vault.embedder  # type: ignore[attr-defined]
+    seen: list[int] = []
+    original = embedder.embed_query
+    monkeypatch.setattr(embedder, "embed_query", lambda text: (seen.append(TRAFFIC.in_flight), original(text))[1])
+    before = TRAFFIC.in_flight
+    assert client.get("/api/search", params={"q": "a question never asked before"}).status_code == 200
+    assert seen == [before + 1] and TRAFFIC.in_flight == before
+    assert client.get("/api/search", params={"q": ""}).status_code == 422 and TRAFFIC.in_flight == before
 
 
 def test_record_by_ref(client: TestClient) -> None:
