@@ -49,22 +49,31 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def plant_canary(folder: Path, owner: str) -> Path:
-    """One sent email carrying the canary sentence, in its own mbox."""
+def plant_canary(folder: Path, owner: str, copies: int = 1) -> Path:
+    """``copies`` sent emails carrying the canary sentence (weeks apart, refs ``canary-1``...), in their own mbox."""
     folder.mkdir(parents=True, exist_ok=True)
     box = mailbox.mbox(folder / "canary.mbox")
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = owner, "Marta Reis <marta.reis@mailbox.example>", "Storage unit"
-    msg["Message-ID"] = "<canary-1@mailbox.example>"
-    msg["Date"] = format_datetime(datetime(2025, 6, 3, 18, 5, tzinfo=timezone(timedelta(hours=1))))
-    msg.set_content(f"Hi Marta,\n\nFor when you pick up the boxes: {CANARY.format(SECRET)}.\n\nThanks!\nSofia\n")
-    box.add(msg)
+    openers = ["For when you pick up the boxes", "Reminder for Saturday", "In case you go before me", "As promised",
+               "Once more, since you asked"]  # fmt: skip
+    for n in range(1, copies + 1):
+        msg = EmailMessage()
+        msg["From"], msg["To"] = owner, "Marta Reis <marta.reis@mailbox.example>"
+        msg["Subject"] = "Storage unit" if n == 1 else f"Storage unit ({n})"
+        msg["Message-ID"] = f"<canary-{n}@mailbox.example>"
+        sent = datetime(2025, 6, 3, 18, 5, tzinfo=timezone(timedelta(hours=1))) + timedelta(weeks=3 * (n - 1))
+        msg["Date"] = format_datetime(sent)
+        opener = openers[(n - 1) % len(openers)]
+        msg.set_content(f"Hi Marta,\n\n{opener}: {CANARY.format(SECRET)}.\n\nThanks!\nSofia\n")
+        box.add(msg)
     box.flush()
     box.close()
     return folder / "canary.mbox"
 
 
-def build(home: Path, years: list[int]) -> tuple[knowme.Vault, str]:
+CANARY_REFS = "mail:canary-"
+
+
+def build(home: Path, years: list[int], copies: int = 1) -> tuple[knowme.Vault, str]:
     vault = knowme.open(home, PASSPHRASE)
     owner = ""
     if vault.store.counts():  # a vault built by an earlier run (its sources are where that run wrote them)
@@ -76,7 +85,7 @@ def build(home: Path, years: list[int]) -> tuple[knowme.Vault, str]:
         files = [f for f in manifest.files if f.split("/")[0] in ("mail", "notes", "chats", "contacts")]
         for target in ingest_targets(life, files or manifest.files):
             vault.ingest(target)
-    vault.ingest(plant_canary(home.parent / "canary", owner))
+    vault.ingest(plant_canary(home.parent / "canary", owner, copies))
     return vault, owner
 
 
@@ -122,7 +131,7 @@ def split_held_out(vault: knowme.Vault) -> tuple[list[Any], set[str], list[str],
     """A quarter of the sent mail (by ref hash, never the canary) held back; what is left trains."""
     mail = training_texts(vault.store, kinds=("email",))
     held_refs = {t.ref for t in mail if int(hashlib.sha256(t.ref.encode()).hexdigest(), 16) % 4 == 0}
-    held_refs.discard("mail:canary-1@mailbox.example")
+    held_refs = {r for r in held_refs if not r.startswith(CANARY_REFS)}
     held = [t.text for t in mail if t.ref in held_refs]
     train = training_texts(vault.store, exclude_refs=held_refs)
     kinds = {k: sum(1 for t in train if t.kind == k) for k in ("email", "chat_message", "note")}
@@ -136,9 +145,17 @@ def main() -> None:
     parser.add_argument("--years", default="2024,2025")
     parser.add_argument("--candidates", type=int, default=1000)
     parser.add_argument("--parts", default="base,lora,prompt,sisa", help="which parts to run (comma-separated)")
+    parser.add_argument("--drafts", type=int, default=12, help="style part: held-out replies to draft")
+    parser.add_argument("--canary-copies", type=int, default=5, help="memorise part: emails carrying the canary")
+    parser.add_argument("--memorise-epochs", type=float, default=6.0, help="memorise part: passes over the data")
+    parser.add_argument("--dp-epsilon", type=float, default=8.0, help="memorise part: epsilon of the DP run (0: none)")
     args = parser.parse_args()
     root = args.home or Path(tempfile.mkdtemp(prefix="bench-voice-"))
     t0 = time.monotonic()
+    if args.parts == "memorise":  # its own vault: the canary in several emails, so that plain training learns it
+        memorise(root / "memorise", args)
+        print(f"peak RSS {peak_mb():.0f} MB; total {time.monotonic() - t0:.0f} s")
+        return
     vault, _ = build(root / "home", [int(y) for y in args.years.split(",")])
     print(f"vault built in {time.monotonic() - t0:.0f} s")
     mail, held_refs, held, train, kinds = split_held_out(vault)
@@ -167,6 +184,8 @@ def main() -> None:
 
     if "sisa" in parts:
         sisa(vault, common, held, args.candidates, base_ppl)
+    if "style" in parts:
+        style(vault, held_refs, args.drafts)
     if "lora" in parts and "prompt" in parts:
         lora, prompt = results["lora"], results["prompt"]
         print(f"\nsummary: LoRA ppl {lora[0]:.2f} ({lora[3] / 1e6:.2f} MB, {lora[1]:.0f} s) vs prompt ppl "
@@ -188,7 +207,7 @@ def sisa(vault: knowme.Vault, common: dict[str, Any], held: list[str], candidate
 
     print("\nforget the canary email, then retrain the stale shards")
     began = time.monotonic()
-    vault.forget(ref="mail:canary-1@mailbox.example")
+    vault.forget(ref=f"{CANARY_REFS}1@mailbox.example")
     forget_s = time.monotonic() - began
     status = vault.learn_status()
     stale = [s.index for s in status.shards if s.stale]
@@ -202,6 +221,100 @@ def sisa(vault: knowme.Vault, common: dict[str, Any], held: list[str], candidate
     status = vault.learn_status()
     print(f"  learn status: {status.checked_hashes} hashes behind the adapter in use, "
           f"{status.forgotten_in_use} forgotten (clean: {status.clean})")  # fmt: skip
+
+
+def style(vault: knowme.Vault, held_refs: set[str], drafts: int) -> None:
+    """Drafts of held-out replies (sent mail the adapter never trained on), phrased by the base model and by the voice
+    adapter in use through the same generation path, and the template alone; each compared with the reply the user
+    really sent, feature by feature (bench_persona's agreement: greeting, sign-off, length, formality, emoji,
+    exclamation, language). The intent is the real reply's first sentence; the other sent mail is the style source."""
+    import re
+    import statistics
+    from collections import defaultdict
+
+    from bench_persona import FEATURES, agreement
+
+    from knowme.assist.draft import draft_reply
+    from knowme.learn.generate import AdaptedBackend
+    from knowme.learn.voice import adapter_in_use
+    from knowme.persona.style import sent_messages, split_message
+
+    class BaseModel(AdaptedBackend):  # the same transformers generation, without the adapter
+        def _load(self) -> tuple[Any, Any]:
+            if self._model is None:
+                self._model = load_base()
+            return self._model
+
+    state = adapter_in_use(vault.store)
+    if state is None:
+        print("\nstyle: no adapter in use (run the lora or sisa part first)")
+        return
+    messages = sent_messages(vault.store)
+    replies = [m for m in messages if m.ref in held_refs and m.reply_to and vault.store.records_by_ref(m.reply_to)]
+    replies = replies[:drafts]
+    backends: dict[str, Any] = {"template": None, "base model": BaseModel(state)}
+    backends["voice adapter"] = AdaptedBackend(state)
+    scores: dict[str, dict[str, list[bool]]] = {name: defaultdict(list) for name in backends}
+    seconds: dict[str, float] = dict.fromkeys(backends, 0.0)
+    for real in replies:
+        parent = vault.store.records_by_ref(real.reply_to or "")[-1]
+        _, body, _ = split_message(real.text, real.recipient)
+        intent = re.split(r"(?<=[.!?])\s+", body.strip())[0] if body.strip() else real.text
+        rest = [m for m in messages if m.ref != real.ref]
+        for name, backend in backends.items():
+            began = time.monotonic()
+            text = draft_reply(vault.store, parent, intent, rest, backend=backend).text.split("\n\n-- \n")[0]
+            seconds[name] += time.monotonic() - began
+            for feature, hit in agreement(text, real.text, real.recipient).items():
+                scores[name][feature].append(hit)
+    n = len(scores["template"]["greeting"])
+    print(f"\nstyle match of drafts on {n} held-out replies (share whose feature matches the real reply), "
+          f"adapter in use: {state.method}, {state.parameters:,} parameters")  # fmt: skip
+    print(f"  {'feature':12} " + " ".join(f"{name:>14}" for name in backends))
+    for feature in FEATURES:
+        print(f"  {feature:12} " + " ".join(f"{statistics.fmean(scores[b][feature]):14.2f}" for b in backends))
+    means = {b: statistics.fmean(statistics.fmean(scores[b][f]) for f in FEATURES) for b in backends}
+    print(f"  {'mean':12} " + " ".join(f"{means[b]:14.2f}" for b in backends))
+    print("  seconds per draft: " + ", ".join(f"{b} {seconds[b] / max(n, 1):.1f}" for b in backends))
+
+
+def memorise(root: Path, args: argparse.Namespace) -> None:
+    """Canary exposure when plain training does learn the secret, and what forgetting and DP do about it.
+
+    Its own vault (``--years``' life plus the canary in ``--canary-copies`` sent emails), one adapter (no shards),
+    ``--memorise-epochs`` passes: DP-SGD at ``--dp-epsilon`` (exposure under DP, never forgotten), then plain LoRA
+    (exposure after training), then every canary email forgotten and the adapter retrained (exposure after forget),
+    each against the control canary that was never in any data."""
+    from knowme.learn.dp import DPSettings
+
+    vault, _ = build(root / "home", [int(y) for y in args.years.split(",")], copies=args.canary_copies)
+    _, held_refs, held, train, kinds = split_held_out(vault)
+    canaries = sorted({r.ref for r in vault.store.iter_records(kind="email") if r.ref.startswith(CANARY_REFS)})
+    print(f"memorise: training set {len(train)} items {kinds}; the canary in {len(canaries)} sent emails; "
+          f"{args.memorise_epochs:g} epochs; exposure at most {math.log2(args.candidates):.2f} bits")  # fmt: skip
+    common = {"exclude_refs": held_refs, "epochs": args.memorise_epochs, "nice": False, "shards": 1, "slices": 1}
+    base_ppl = measure("base SmolLM2-135M", None, held, args.candidates, None)
+    if args.dp_epsilon > 0:
+        report = vault.learn_voice(method="lora", resume=False, dp=DPSettings(epsilon=args.dp_epsilon), **common)
+        state = load_state(vault.store, ADAPTER)
+        measure(f"LoRA, DP-SGD epsilon={args.dp_epsilon:g}", state, held, args.candidates, base_ppl)
+        spent = state.privacy["epsilon"] if state is not None and state.privacy else float("nan")
+        print(f"    {report.steps} steps in {report.seconds:.0f} s; spent epsilon {spent:.2f}")
+    report = vault.learn_voice(method="lora", resume=False, **common)
+    measure("LoRA, trained with the canary", load_state(vault.store, ADAPTER), held, args.candidates, base_ppl)
+    print(f"    {report.steps} steps in {report.seconds:.0f} s, peak RSS {peak_mb():.0f} MB")
+    began = time.monotonic()
+    for ref in canaries:
+        vault.forget(ref=ref)
+    status = vault.learn_status()
+    print(f"  forgot {len(canaries)} canary emails in {time.monotonic() - began:.1f} s; stale shards "
+          f"{[s.index for s in status.shards if s.stale]}; adapter in use: shards {list(status.in_use)}")  # fmt: skip
+    report = vault.learn_voice(method="lora", **common)
+    measure("LoRA, retrained after forget", load_state(vault.store, ADAPTER), held, args.candidates, base_ppl)
+    status = vault.learn_status()
+    print(f"    {report.steps} steps in {report.seconds:.0f} s; {status.checked_hashes} hashes behind the adapter in "
+          f"use, {status.forgotten_in_use} forgotten")  # fmt: skip
+    vault.close()
 
 
 if __name__ == "__main__":

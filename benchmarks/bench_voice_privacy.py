@@ -1,7 +1,7 @@
 """The price of privacy for the voice model: DP-SGD at several epsilons and federated training, on the demo life.
 
     python benchmarks/bench_voice_privacy.py [--home DIR] [--epochs E] [--years 2025] [--candidates N]
-                                             [--epsilons 1,4,8] [--rounds R]
+                                             [--epsilons 1,4,8] [--rounds R] [--local-steps S]
 
 Builds the vault as benchmarks/bench_voice.py does (the demo life's mail, notes, chats and contacts, plus one canary
 email), holds back a quarter of the user's sent mail and prints the held-out perplexity of that mail and the canary's
@@ -15,8 +15,10 @@ exposure (Carlini et al.; log2(candidates) is the most there can be, about 0 is 
 - federated: the training set split into three "devices" by source (sent mail, chat messages, notes), each device
   training with the same client code the Flower client runs (``knowme.learn.federate.local_update``) and Flower's
   own FedAvg arithmetic (``flwr.server.strategy.aggregate.aggregate``) combining them, for ``--rounds`` rounds with
-  the local steps chosen so that the devices together take the centralised run's step count. It runs in one process:
-  the transport does not change the arithmetic, and tests/learn/test_federate.py runs the real processes.
+  the local steps chosen so that the devices together take the centralised run's step count (or ``--local-steps``
+  each per round: devices train side by side, so rounds x local steps is what compares with the central steps).
+  It runs in one process: the transport does not change the arithmetic, and tests/learn/test_federate.py runs the
+  real processes.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from knowme.learn.trainer import TrainSettings, fresh_state
 from knowme.learn.voice import ADAPTER, load_state
 
 
-def federated(train: list, rounds: int, total_steps: int, settings: TrainSettings) -> tuple[AdapterState, int, float]:
-    """FedAvg over three devices split by source kind; returns (global adapter, steps taken in all, seconds)."""
+def federated(
+    train: list, rounds: int, total_steps: int, settings: TrainSettings, local_steps: int = 0
+) -> tuple[AdapterState, int, float]:
+    """FedAvg over three devices split by source kind; returns (global adapter, steps taken in all, seconds).
+    Each device takes ``local_steps`` per round, or by default its share of ``total_steps``."""
     import torch
     from flwr.server.strategy.aggregate import aggregate
 
@@ -45,7 +50,7 @@ def federated(train: list, rounds: int, total_steps: int, settings: TrainSetting
 
     devices = [[t.text for t in train if t.kind == kind] for kind in ("email", "chat_message", "note")]
     devices = [d for d in devices if d]
-    local = max(1, round(total_steps / (rounds * len(devices))))
+    local = local_steps or max(1, round(total_steps / (rounds * len(devices))))
     keys = adapter_keys(settings)
     torch.manual_seed(settings.seed)
     from peft import get_peft_model_state_dict
@@ -74,6 +79,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parts", default="central,dp,federated", help="which parts to run (comma-separated)")
     parser.add_argument("--central-steps", type=int, default=0, help="the central run's steps, when it is not run")
+    parser.add_argument("--local-steps", type=int, default=0, help="federated: each device's steps per round")
     args = parser.parse_args()
     root = args.home or Path(tempfile.mkdtemp(prefix="bench-voice-privacy-"))
     t0 = time.monotonic()
@@ -108,8 +114,10 @@ def main() -> None:
               f"{p['noise_multiplier']:.2f}, clip {p['max_grad_norm']:g})")  # fmt: skip
 
     if "federated" in parts and central_steps:
-        print(f"\nfederated: {args.rounds} rounds, the devices together take ~{central_steps} steps")
-        state, steps, seconds = federated(train, args.rounds, central_steps, TrainSettings())
+        together = f"the devices together take ~{central_steps} steps"
+        plan = f"{args.local_steps} local steps" if args.local_steps else together
+        print(f"\nfederated: {args.rounds} rounds, {plan}")
+        state, steps, seconds = federated(train, args.rounds, central_steps, TrainSettings(), args.local_steps)
         fed_ppl = measure("LoRA, federated (FedAvg, 3 devices)", state, held, args.candidates, base_ppl)
         versus = f"; federated vs central perplexity {100 * (fed_ppl / lora_ppl - 1):+.1f}%" if lora_ppl else ""
         print(f"    {steps} device steps in {seconds:.0f} s{versus}")

@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+
+from knowme.retrieve.when import Window, time_windows
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
@@ -238,14 +241,16 @@ class QueryAnalysis:
     terms: list[str]
     speakers: frozenset[str]  # chat speakers the question names ("What did Caroline research?")
     dense_text: str  # the question without those names: their messages are told apart by author instead
+    windows: tuple[Window, ...] = ()  # the days the question points at ("on 9 November 2022", "last week")
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w]){re.escape(name)}(?:['’]s)?(?![\w])", re.IGNORECASE)
 
 
-def analyse(text: str, speakers: Iterable[str] = ()) -> QueryAnalysis:
-    """Find the chat speakers ``text`` names: by full name, or by first name when only one speaker has it."""
+def analyse(text: str, speakers: Iterable[str] = (), *, today: date | None = None) -> QueryAnalysis:
+    """Find the chat speakers ``text`` names (by full name, or by first name when only one speaker has it) and the
+    days it points at (:func:`knowme.retrieve.when.time_windows`, relative to ``today``, default the local date)."""
     by_first: dict[str, set[str]] = {}
     for speaker in speakers:
         words = speaker.split()
@@ -269,4 +274,5 @@ def analyse(text: str, speakers: Iterable[str] = ()) -> QueryAnalysis:
     for span in sorted(spans, key=len, reverse=True):
         dense = _name_pattern(span).sub(" ", dense)
     dense = re.sub(r"\s+", " ", dense).strip() or text
-    return QueryAnalysis(text=text, terms=query_terms(text), speakers=frozenset(named), dense_text=dense)
+    windows = time_windows(text, today or date.today())
+    return QueryAnalysis(text, query_terms(text), frozenset(named), dense, windows)

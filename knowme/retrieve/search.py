@@ -21,19 +21,25 @@ default) are the plain baselines, kept for comparison.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
+
+import numpy as np
 
 from knowme.models import Hit
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.query import QueryAnalysis, analyse
+from knowme.retrieve.when import Window
 from knowme.store.base import SearchFilters, Store, StoredChunk
 
 PREVIOUS_WEIGHT = 0.5
 FOLLOWING_WEIGHT = 0.2
 DENSE_WEIGHT = 0.8
 OTHER_SPEAKER_FACTOR = 0.6
+TIME_WEIGHT = 0.5
+TIME_MARGIN = timedelta(days=1)  # stored times are UTC or the sender's zone: a day either side covers any zone
 
 
 @dataclass(frozen=True)
@@ -48,12 +54,13 @@ class SearchPreset:
     fusion: str = "weighted"  # "weighted": normalised score sum; "rrf": reciprocal-rank fusion
     thread: bool = True  # read chunks with their thread neighbours
     speakers: bool = True  # prefer what the people a question names said
+    time: bool = True  # prefer what was written on the days the question names
 
 
 HYBRID = SearchPreset("hybrid")
-RRF = SearchPreset("rrf", depth=50, fusion="rrf", thread=False, speakers=False)
-BM25_ONLY = SearchPreset("bm25", use_dense=False, depth=50, fusion="rrf", thread=False, speakers=False)
-DENSE_ONLY = SearchPreset("dense", use_bm25=False, depth=50, fusion="rrf", thread=False, speakers=False)
+RRF = SearchPreset("rrf", depth=50, fusion="rrf", thread=False, speakers=False, time=False)
+BM25_ONLY = SearchPreset("bm25", use_dense=False, depth=50, fusion="rrf", thread=False, speakers=False, time=False)
+DENSE_ONLY = SearchPreset("dense", use_bm25=False, depth=50, fusion="rrf", thread=False, speakers=False, time=False)
 PRESETS = {p.name: p for p in (HYBRID, RRF, BM25_ONLY, DENSE_ONLY)}
 
 
@@ -165,6 +172,46 @@ def _distinct_hits(
     return hits
 
 
+def _window_filters(filters: SearchFilters, window: Window) -> SearchFilters:
+    start = datetime.combine(window.start, time.min, tzinfo=UTC) - TIME_MARGIN
+    end = datetime.combine(window.end, time.min, tzinfo=UTC) + TIME_MARGIN
+    since = max(start, filters.since) if filters.since else start
+    until = min(end, filters.until) if filters.until else end
+    return replace(filters, since=since, until=until)
+
+
+def _in_windows(when: datetime, windows: Sequence[Window]) -> bool:
+    day = when.date()
+    return any(w.start - TIME_MARGIN <= day < w.end + TIME_MARGIN for w in windows)
+
+
+def _with_window_candidates(
+    store: Store,
+    analysis: QueryAnalysis,
+    vector: Future[np.ndarray] | None,
+    windows: Sequence[Window],
+    depth: int,
+    filters: SearchFilters,
+    preset: SearchPreset,
+    bm25: list[tuple[int, float]],
+    dense: list[tuple[int, float]],
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """``bm25`` and ``dense`` with the best chunks of each window added (scores are on the same scale: the window
+    only narrows which rows are read). At most two windows, each read to half the depth."""
+    bm25_scores, dense_scores = dict(bm25), dict(dense)
+    for window in windows[:2]:
+        narrowed = _window_filters(filters, window)
+        if narrowed.since and narrowed.until and narrowed.since > narrowed.until:
+            continue
+        if preset.use_bm25:
+            for cid, score in store.fts_search(analysis.terms, depth // 2, narrowed):
+                bm25_scores.setdefault(cid, score)
+        if vector is not None:
+            for cid, score in store.vector_search(vector.result(), depth // 2, narrowed):
+                dense_scores.setdefault(cid, score)
+    return list(bm25_scores.items()), list(dense_scores.items())
+
+
 def run_search(
     store: Store,
     embedder: Embedder,
@@ -175,7 +222,8 @@ def run_search(
     preset: SearchPreset = HYBRID,
 ) -> SearchResult:
     """The ``k`` best chunks for ``query`` under ``filters``, with the raw signals behind them."""
-    analysis = analyse(query, store.speakers() if preset.speakers else ())
+    today = (filters.until or datetime.now(UTC)).date()
+    analysis = analyse(query, store.speakers() if preset.speakers else (), today=today)
     if k <= 0 or not query.strip():
         return SearchResult([], Signals(), analysis)
     depth = max(preset.depth, 3 * k)
@@ -184,6 +232,9 @@ def run_search(
     vector = _embedder_pool().submit(embedder.embed_query, dense_query) if preset.use_dense else None
     bm25 = store.fts_search(analysis.terms, depth, filters) if preset.use_bm25 else []
     dense = store.vector_search(vector.result(), depth, filters) if vector is not None else []
+    windows = analysis.windows if preset.time else ()
+    if windows:  # what was written on the days named joins the candidates, however many other days match better
+        bm25, dense = _with_window_candidates(store, analysis, vector, windows, depth, filters, preset, bm25, dense)
     signals = Signals(
         best_bm25=max((s for _, s in bm25), default=0.0), best_cosine=max((s for _, s in dense), default=0.0)
     )
@@ -201,6 +252,14 @@ def run_search(
         fused = {cid: b.get(cid, 0.0) + DENSE_WEIGHT * d.get(cid, 0.0) for cid in set(b) | set(d)}
 
     ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
+    if windows:
+        ordered = ordered[: depth * 2]
+        dated = store.load_chunks(ordered)
+        top = max(fused.values(), default=0.0)
+        for cid, chunk in dated.items():
+            if chunk.timestamp is not None and _in_windows(chunk.timestamp, windows):
+                fused[cid] += TIME_WEIGHT * top
+        ordered = sorted(ordered, key=lambda cid: (-fused[cid], cid))
     if analysis.speakers:
         chunks = store.load_chunks(ordered)
         for cid, chunk in chunks.items():
