@@ -39,6 +39,7 @@ FOLLOWING_WEIGHT = 0.2
 DENSE_WEIGHT = 0.8
 OTHER_SPEAKER_FACTOR = 0.6
 TIME_WEIGHT = 0.5
+QUESTION_FACTOR = 0.8
 TIME_MARGIN = timedelta(days=1)  # stored times are UTC or the sender's zone: a day either side covers any zone
 
 
@@ -55,12 +56,14 @@ class SearchPreset:
     thread: bool = True  # read chunks with their thread neighbours
     speakers: bool = True  # prefer what the people a question names said
     time: bool = True  # prefer what was written on the days the question names
+    turns: bool = True  # a chat turn that only asks counts less
 
 
 HYBRID = SearchPreset("hybrid")
-RRF = SearchPreset("rrf", depth=50, fusion="rrf", thread=False, speakers=False, time=False)
-BM25_ONLY = SearchPreset("bm25", use_dense=False, depth=50, fusion="rrf", thread=False, speakers=False, time=False)
-DENSE_ONLY = SearchPreset("dense", use_bm25=False, depth=50, fusion="rrf", thread=False, speakers=False, time=False)
+_PLAIN = SearchPreset("plain", depth=50, fusion="rrf", thread=False, speakers=False, time=False, turns=False)
+RRF = replace(_PLAIN, name="rrf")
+BM25_ONLY = replace(_PLAIN, name="bm25", use_dense=False)
+DENSE_ONLY = replace(_PLAIN, name="dense", use_bm25=False)
 PRESETS = {p.name: p for p in (HYBRID, RRF, BM25_ONLY, DENSE_ONLY)}
 
 
@@ -172,6 +175,17 @@ def _distinct_hits(
     return hits
 
 
+def _demotion(chunk: StoredChunk, speakers: frozenset[str], preset: SearchPreset) -> float:
+    """How much less a chunk counts: a chat turn by someone other than the people the question names, and a chat turn
+    that only asks (it ends in a question mark: it holds no answer, though the reply after it may)."""
+    if chunk.kind != "chat_message":
+        return 1.0
+    factor = OTHER_SPEAKER_FACTOR if speakers and chunk.author not in speakers else 1.0
+    if preset.turns and chunk.text.rstrip().endswith("?"):
+        factor *= QUESTION_FACTOR
+    return factor
+
+
 def _window_filters(filters: SearchFilters, window: Window) -> SearchFilters:
     start = datetime.combine(window.start, time.min, tzinfo=UTC) - TIME_MARGIN
     end = datetime.combine(window.end, time.min, tzinfo=UTC) + TIME_MARGIN
@@ -260,24 +274,25 @@ def run_search(
             if chunk.timestamp is not None and _in_windows(chunk.timestamp, windows):
                 fused[cid] += TIME_WEIGHT * top
         ordered = sorted(ordered, key=lambda cid: (-fused[cid], cid))
-    if analysis.speakers:
-        chunks = store.load_chunks(ordered)
-        for cid, chunk in chunks.items():
-            if chunk.kind == "chat_message" and chunk.author not in analysis.speakers:
-                fused[cid] *= OTHER_SPEAKER_FACTOR
-        ordered = sorted(chunks, key=lambda cid: (-fused[cid], cid))
-        hits = _distinct_hits(ordered, chunks, fused, k)
-    else:
-        # Read chunk texts a window at a time (most searches need little more than k of them), up to depth * 2.
+    # Demotions (factors below 1) need each chunk's author and text. Chunks are read in fused order a window at a
+    # time (most searches need little more than k of them) until the k-th hit, demoted, still scores at least as
+    # high as the best unread chunk could: the result is the same as demoting every candidate first.
+    speakers = analysis.speakers if preset.speakers else frozenset()
+    if not speakers:
         ordered = ordered[: depth * 2]
-        chunks, loaded, window = {}, 0, 2 * k + 10
-        while True:
-            chunks.update(store.load_chunks(ordered[loaded:window]))
-            loaded = min(window, len(ordered))
-            hits = _distinct_hits(ordered[:loaded], chunks, fused, k)
-            if len(hits) == k or loaded >= len(ordered):
-                break
-            window *= 2
+    chunks: dict[int, StoredChunk] = {}
+    loaded, window = 0, 2 * k + 10
+    while True:
+        batch = store.load_chunks(ordered[loaded:window])
+        for cid, chunk in batch.items():
+            fused[cid] *= _demotion(chunk, speakers, preset)
+        chunks.update(batch)
+        loaded = min(window, len(ordered))
+        ranked = sorted(ordered[:loaded], key=lambda cid: (-fused[cid], cid))
+        hits = _distinct_hits(ranked, chunks, fused, k)
+        if loaded >= len(ordered) or (len(hits) == k and hits[-1].score >= fused[ordered[loaded]]):
+            break
+        window *= 2
     if hits and analysis.terms:
         words = set(hits[0].text.lower().split())
         covered = sum(1 for term in analysis.terms if any(w.startswith(term[:5]) for w in words))

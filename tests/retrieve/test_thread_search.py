@@ -117,3 +117,24 @@ def test_remembered_thread_links_equal_the_database_and_see_new_turns(chat_vault
     turns = [*TURNS, ("Ana", "Blue will look great next to her desk.")]
     chat_vault.ingest(write_chat(tmp_path / "ana-ben.chat.jsonl", turns))
     assert store.thread_links([last], SearchFilters()).following[last]
+
+
+def test_a_turn_that_only_asks_counts_less(vault: knowme.Vault, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from knowme.retrieve.search import HYBRID, QUESTION_FACTOR
+
+    turns = [
+        ("Ana", "Do you like the science museum in Porto?"),
+        ("Ben", "Ask me later, I am driving."),
+        ("Ana", "I like the science museum in Porto."),
+    ]
+    vault.ingest(write_chat(tmp_path / "museum.chat.jsonl", turns))
+    question = "science museum in Porto"
+    full = {h.ref: h.score for h in vault.search(question, k=3, preset=replace(HYBRID, turns=False))}
+    hits = vault.search(question, k=3)
+    scores = {h.ref: h.score for h in hits}
+    assert scores["chat:m0"] == pytest.approx(QUESTION_FACTOR * full["chat:m0"])  # it only asks
+    assert scores["chat:m2"] == pytest.approx(full["chat:m2"])  # it states
+    assert abs(full["chat:m0"] - full["chat:m2"]) < 0.1 * full["chat:m2"]  # a near tie the factor decides
+    assert hits[0].ref == "chat:m2"
