@@ -189,9 +189,13 @@ def _demotion(chunk: StoredChunk, speakers: frozenset[str], preset: SearchPreset
 def _window_filters(filters: SearchFilters, window: Window) -> SearchFilters:
     start = datetime.combine(window.start, time.min, tzinfo=UTC) - TIME_MARGIN
     end = datetime.combine(window.end, time.min, tzinfo=UTC) + TIME_MARGIN
-    since = max(start, filters.since) if filters.since else start
-    until = min(end, filters.until) if filters.until else end
+    since = max(start, _aware(filters.since)) if filters.since else start
+    until = min(end, _aware(filters.until)) if filters.until else end
     return replace(filters, since=since, until=until)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _in_windows(when: datetime, windows: Sequence[Window]) -> bool:
@@ -236,7 +240,7 @@ def run_search(
     preset: SearchPreset = HYBRID,
 ) -> SearchResult:
     """The ``k`` best chunks for ``query`` under ``filters``, with the raw signals behind them."""
-    today = (filters.until or datetime.now(UTC)).date()
+    today = (filters.until or datetime.now().astimezone()).date()  # relative days are the person's own
     analysis = analyse(query, store.speakers() if preset.speakers else (), today=today)
     if k <= 0 or not query.strip():
         return SearchResult([], Signals(), analysis)

@@ -85,3 +85,17 @@ def test_a_question_naming_a_day_finds_that_days_message(vault: knowme.Vault, tm
     assert {h.ref for h in vault.search("What dinner did Ana cook on 16 March 2024?", k=5, preset="bm25")} == {
         f"chat:m{i}" for i in range(5)
     }
+
+
+def test_days_named_never_widen_the_filters(vault: knowme.Vault, tmp_path: Path) -> None:
+    from knowme.retrieve.search import run_search
+    from knowme.store.base import SearchFilters
+
+    vault.ingest(write_days(tmp_path / "kitchen.chat.jsonl"))
+    naive = SearchFilters(since=datetime(2024, 3, 10), until=datetime(2024, 3, 20))  # naive times are read as UTC
+    inside = run_search(vault.store, vault.embedder, "What did Ana cook on 16 March 2024?", k=5, filters=naive)
+    assert [h.ref for h in inside.hits] == ["chat:m2"]
+    # a day outside the filters adds nothing from outside them
+    outside = run_search(vault.store, vault.embedder, "What did Ana cook on 2 March 2024?", k=5, filters=naive)
+    assert [h.ref for h in outside.hits] == ["chat:m2"]
+    assert outside.analysis.windows == (days("2024-03-02", "2024-03-03"),)
