@@ -8,7 +8,8 @@ library costs tens of milliseconds a question):
 - absolute days: ``9 November 2022``, ``9th of November, 2022``, ``November 9, 2022``, ``2022-11-09``;
 - around a day: ``the week before D``, ``the weekend before D``, ``the month before D``, ``the week after D``;
 - ranges: ``between August 11 and August 15 2023`` (or ``... and 15, 2023``), ``from D to D``;
-- months: ``in June 2023``, ``during June 2023``;
+- months: ``in June 2023``, ``during June 2023``, ``in early / mid / late June 2023``, ``in the beginning (middle,
+  end) of June 2023`` (days 1-10, 10-20, 20-end);
 - relative to the reference day (``as_of``, else today): ``today``, ``yesterday``, ``this/last week``,
   ``this/last month``, ``last weekend``, ``N days/weeks ago``, ``in March`` (the latest March that has begun),
   ``on Monday`` / ``last Monday`` (the latest Monday before the reference day).
@@ -40,7 +41,12 @@ _BETWEEN = re.compile(
     rf"(?:(?P<m3>{_MONTH})\s+)?(?P<d3>\d{{1,2}}){_ORD},?\s+(?P<y>\d{{4}})\b"
 )
 _BEFORE = re.compile(r"\b(?:the\s+)?(week|weekend|month)\s+(before|prior\s+to|after)\s*$")
-_MONTH_YEAR = re.compile(rf"\b(?:in|during)\s+(?P<m>{_MONTH})\.?,?\s+(?P<y>\d{{4}})\b")
+_MONTH_YEAR = re.compile(
+    r"\b(?:in|during)\s+(?:(?:the\s+)?(?P<part>beginning|start|early|middle|mid|end|late)(?:\s+of\s+|-|\s+))?"
+    rf"(?P<m>{_MONTH})\.?,?\s+(?P<y>\d{{4}})\b"
+)
+_PARTS = {"beginning": (1, 11), "start": (1, 11), "early": (1, 11), "middle": (10, 21), "mid": (10, 21),
+          "end": (20, 32), "late": (20, 32)}  # fmt: skip
 _MONTH_ALONE = re.compile(rf"\b(?:in|during)\s+(?P<m>{_MONTH})\b(?!\.?,?\s+\d)")
 _AGO = re.compile(r"\b(?P<n>\d+|a|an|one|two|three|four|five|six)\s+(?P<unit>days?|weeks?)\s+ago\b")
 _WEEKDAY = re.compile(r"\b(?:on|last)\s+(?P<w>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
@@ -102,7 +108,13 @@ def _absolute(text: str) -> list[Window]:
             found.append(Window(day - timedelta(days=span), day + timedelta(days=1)))
     if found:
         return found
-    return [_month_window(int(m["y"]), _month(m["m"])) for m in _MONTH_YEAR.finditer(text)]
+    for m in _MONTH_YEAR.finditer(text):
+        month = _month_window(int(m["y"]), _month(m["m"]))
+        if m["part"]:  # "the beginning of November 2022": the first ten days
+            lo, hi = _PARTS[m["part"]]
+            month = Window(month.start.replace(day=lo), min(month.end, month.start + timedelta(days=hi - 1)))
+        found.append(month)
+    return found
 
 
 def _relative(text: str, today: date) -> list[Window]:
