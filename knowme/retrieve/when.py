@@ -12,6 +12,7 @@ library costs tens of milliseconds a question):
   end) of June 2023`` (days 1-10, 10-20, 20-end);
 - relative to the reference day (``as_of``, else today): ``today``, ``yesterday``, ``this/last week``,
   ``this/last month``, ``last weekend``, ``N days/weeks ago``, ``in March`` (the latest March that has begun),
+  ``on March 3`` / ``3rd of March`` (the latest 3 March on or before the reference day),
   ``on Monday`` / ``last Monday`` (the latest Monday before the reference day).
 
 Windows are half-open ``[start, end)`` in calendar days; a question with none gets an empty tuple. Years alone
@@ -48,6 +49,10 @@ _MONTH_YEAR = re.compile(
 _PARTS = {"beginning": (1, 11), "start": (1, 11), "early": (1, 11), "middle": (10, 21), "mid": (10, 21),
           "end": (20, 32), "late": (20, 32)}  # fmt: skip
 _MONTH_ALONE = re.compile(rf"\b(?:in|during)\s+(?P<m>{_MONTH})\b(?!\.?,?\s+\d)")
+_DAY_MONTH = re.compile(
+    rf"\b(?:(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m>{_MONTH})|(?P<m2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}}){_ORD})\b"
+    r"(?!\s*,?\s*\d)"
+)
 _AGO = re.compile(r"\b(?P<n>\d+|a|an|one|two|three|four|five|six)\s+(?P<unit>days?|weeks?)\s+ago\b")
 _WEEKDAY = re.compile(r"\b(?:on|last)\s+(?P<w>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
@@ -148,6 +153,12 @@ def _relative(text: str, today: date) -> list[Window]:
         month = _month(m["m"])
         year = today.year if month <= today.month else today.year - 1
         found.append(_month_window(year, month))
+    for m in _DAY_MONTH.finditer(text):  # "on March 3": the latest March 3 on or before the reference day
+        for year in (today.year, today.year - 1):
+            named = _day(str(year), m["m"] or m["m2"], m["d"] or m["d2"])
+            if named is not None and named <= today:
+                found.append(Window(named, named + timedelta(days=1)))
+                break
     for m in _WEEKDAY.finditer(text):
         back = (today.weekday() - _WEEKDAYS.index(m["w"])) % 7 or 7
         day = today - timedelta(days=back)

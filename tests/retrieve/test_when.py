@@ -47,6 +47,9 @@ def days(start: str, end: str) -> Window:
         ("the party in December", [days("2025-12-01", "2026-01-01")]),  # the latest December that has begun
         ("the call last Monday", [days("2026-11-23", "2026-11-24")]),
         ("on Thursday", [days("2026-11-19", "2026-11-20")]),  # the latest Thursday before today
+        ("what did Tom say on March 3?", [days("2026-03-03", "2026-03-04")]),
+        ("the 30th of November", [days("2025-11-30", "2025-12-01")]),  # not yet this year: last year's
+        ("Nov 26", [days("2026-11-26", "2026-11-27")]),
     ],
 )
 def test_windows(question: str, expected: list[Window]) -> None:
