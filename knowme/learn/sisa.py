@@ -1,6 +1,8 @@
 """SISA bookkeeping (Bourtoule et al., "Machine Unlearning"): shards, slices, and the manifest that proves forgetting.
 
-The training records are split into ``K`` disjoint shards by their content hash; each shard's records are split into
+The training records are split into ``K`` disjoint shards of about equal training work (each new record goes to
+the shard with the least work so far, heaviest records first; a record never moves once placed); each shard's
+records are split into
 slices, and shard ``k`` is trained slice after slice (slice ``j`` trains on slices ``0..j`` together), with a
 checkpoint stored after each slice. The :class:`Manifest` (kept in the vault as JSON) says which record hashes
 are in which shard and slice and how many slices of each shard are trained.
@@ -25,8 +27,9 @@ from typing import Any
 MANIFEST = "voice/manifest"
 
 
-def shard_of(content_hash: str, shards: int) -> int:
-    return int(content_hash[:12], 16) % shards
+def record_weight(words: int) -> int:
+    """A record's training work: the 48-token windows it makes (about 37 words each), at least one."""
+    return 1 + max(words, 0) // 37
 
 
 def checkpoint_name(shard: int, slice_: int) -> str:
@@ -94,12 +97,22 @@ class Manifest:
                 "stale": [s.index for s in self.shards if s.stale]}  # fmt: skip
 
     # -- planning ------------------------------------------------------------------------------------------------
-    def place(self, hashes: Iterable[str]) -> int:
-        """Put records not yet in the manifest into their shard's untrained slices; return how many were new."""
+    def place(self, hashes: Iterable[str], weights: Mapping[str, int] | None = None) -> int:
+        """Put records not yet in the manifest into the untrained slices of the shards with the least work so far
+        (``weights``: each record's work, default 1; see :func:`record_weight`), so that a shard, and the cost of
+        retraining it after a forget, stays close to 1/K of the whole. Returns how many records were new."""
+        given = weights or {}
+
+        def weight(digest: str) -> int:
+            return given.get(digest, 1)
+
+        load = [sum(weight(h) for h in s.records) for s in self.shards]
         known = {h for s in self.shards for h in s.records}
         fresh: dict[int, list[str]] = {}
-        for digest in sorted(set(hashes) - known):
-            fresh.setdefault(shard_of(digest, len(self.shards)), []).append(digest)
+        for digest in sorted(set(hashes) - known, key=lambda h: (-weight(h), h)):
+            index = min(range(len(self.shards)), key=lambda k: (load[k], k))
+            load[index] += weight(digest)
+            fresh.setdefault(index, []).append(digest)
         for index, new in fresh.items():
             shard = self.shards[index]
             if not shard.slices:

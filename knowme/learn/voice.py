@@ -41,7 +41,7 @@ from knowme.errors import ConfigError, LearnError
 from knowme.learn.corpus import TrainingText, training_texts, word_count
 from knowme.learn.dp import DPPlan, DPSettings
 from knowme.learn.model import AdapterState, attach, export_peft, gguf_path, load_base
-from knowme.learn.sisa import MANIFEST, Manifest, Shard, checkpoint_name, progress_name
+from knowme.learn.sisa import MANIFEST, Manifest, Shard, checkpoint_name, progress_name, record_weight
 from knowme.learn.trainer import TrainingInterrupted, TrainSettings, train_adapter, windows
 from knowme.store.base import ArtifactStore, Store
 
@@ -194,7 +194,7 @@ def learn_voice(
     manifest.combine = combine
     by_hash = {t.content_hash: t for t in texts}
     _drop_stale_checkpoints(store, manifest, manifest.drop_missing(by_hash))
-    manifest.place(by_hash)
+    manifest.place(by_hash, {h: record_weight(t.words) for h, t in by_hash.items()})
     if private is not None:  # refuse an impossible budget before training anything
         for shard in (s for s in manifest.shards if s.stale):
             private.plan(shard, by_hash, settings, epochs)

@@ -21,7 +21,7 @@ from knowme.errors import LearnError
 from knowme.interfaces.cli import main
 from knowme.learn.corpus import clean_mail, training_texts
 from knowme.learn.model import AdapterState, base_model_dir, load_base
-from knowme.learn.sisa import Manifest, checkpoint_name, progress_name, shard_of
+from knowme.learn.sisa import Manifest, checkpoint_name, progress_name
 from knowme.learn.trainer import TrainSettings, train_adapter
 from knowme.learn.voice import ADAPTER, adapted_model, load_manifest, load_state
 from tests.conftest import PASSPHRASE
@@ -37,13 +37,28 @@ def test_clean_mail_keeps_only_the_users_words() -> None:
     assert clean_mail("Line one\n> quoted\nLine two\n-- \nsig") == "Line one\nLine two"
 
 
+def test_shards_are_disjoint_balanced_by_work_and_records_never_move() -> None:
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(41)]
+    weights = {h: 1 + (i % 7) * 3 for i, h in enumerate(hashes)}  # short chats and long emails
+    manifest = Manifest.new("lora", 4, 2, {}, "average")
+    assert manifest.place(hashes[:30], weights) == 30
+    before = {h: s.index for s in manifest.shards for h in s.records}
+    assert manifest.place(hashes, weights) == 11
+    placed = [h for s in manifest.shards for h in s.records]
+    assert sorted(placed) == sorted(hashes) and len(placed) == len(set(placed))  # disjoint, every record once
+    assert all(h in manifest.shards[k].records for h, k in before.items())  # placed records stay where they were
+    work = [sum(weights[h] for h in s.records) for s in manifest.shards]
+    assert max(work) - min(work) <= max(weights.values())  # no shard carries much more than 1/K of the work
+    assert abs(max(work) / sum(work) - 0.25) < 0.05
+
+
 def test_manifest_forget_rolls_back_only_the_shard_and_slice_that_saw_it() -> None:
     hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(40)]
     manifest = Manifest.new("lora", 4, 2, {}, "average")
     assert manifest.place(hashes) == 40
     assert sorted(h for s in manifest.shards for h in s.records) == sorted(hashes)
     for shard in manifest.shards:
-        assert all(shard_of(h, 4) == shard.index for h in shard.records)
+        assert len(shard.records) == 10  # equal work without weights: equal counts
         shard.trained = len(shard.slices)
     victim = manifest.shards[1].slices[1][0]
     assert manifest.forget([victim]) == [1]
