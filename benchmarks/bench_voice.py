@@ -11,8 +11,9 @@ holds back a quarter of the user's sent mail (by ref hash) and prints:
 - SISA with K=4 shards of 2 slices: the shard combinations (mean LoRA change, mean A/B matrices, one shard);
 - the cost of forgetting one email (the canary) against a full retrain, in steps and seconds;
 - canary exposure (Carlini et al., "The Secret Sharer"): the canary sentence's loss ranked among ``N`` random
-  candidates of the same format, exposure = log2(N) - log2(rank), for the planted canary and for a control canary
-  that was never in the data, before and after forgetting the canary email;
+  candidates of the same format, exposure = log2(N) - log2(rank), for the planted canary and for 20 control codes
+  that were never in the data (their mean and maximum show what chance looks like for the same model, and how many
+  of them score at or above the canary), before and after forgetting the canary email;
 - training time and peak memory (RSS) on this machine.
 """
 
@@ -94,16 +95,9 @@ def model_with(state: AdapterState | None) -> tuple[Any, Any]:
     return (attach(model, state) if state is not None else model), tokenizer
 
 
-def exposure(model: Any, tokenizer: Any, secret: str, candidates: int) -> float:
-    """log2(candidates) - log2(rank of ``secret`` among random 6-digit candidates by sequence loss)."""
+def sequence_losses(model: Any, tokenizer: Any, texts: list[str]) -> list[float]:
     import torch
 
-    rng = random.Random(11)
-    pool = {secret}
-    while len(pool) < candidates:
-        pool.add(f"{rng.randrange(10**6):06d}")
-    others = sorted(pool - {secret})
-    texts = [CANARY.format(secret), *(CANARY.format(c) for c in others)]
     losses: list[float] = []
     model.eval()
     with torch.no_grad():
@@ -112,18 +106,43 @@ def exposure(model: Any, tokenizer: Any, secret: str, candidates: int) -> float:
             batch = batch_tensors(ids, tokenizer.pad_token_id)
             nll, _ = sequence_nll(model, *batch)
             losses.extend(float(x) for x in nll)
-    rank = 1 + sum(1 for x in losses[1:] if x < losses[0])
-    return math.log2(candidates) - math.log2(rank)
+    return losses
+
+
+def exposures(model: Any, tokenizer: Any, secrets: list[str], candidates: int) -> list[float]:
+    """For each secret, log2(candidates) - log2(its rank among ``candidates`` random 6-digit codes by sequence loss)
+    (Carlini et al.). The random codes are the same for every secret and every model (seeded)."""
+    rng = random.Random(11)
+    pool: set[str] = set()
+    while len(pool) < candidates - 1:
+        code = f"{rng.randrange(10**6):06d}"
+        if code not in secrets:
+            pool.add(code)
+    losses = sequence_losses(model, tokenizer, [CANARY.format(c) for c in [*secrets, *sorted(pool)]])
+    mine, others = losses[: len(secrets)], losses[len(secrets) :]
+    return [math.log2(candidates) - math.log2(1 + sum(1 for x in others if x < own)) for own in mine]
+
+
+def controls(n: int = 20) -> list[str]:
+    """Codes that are never in any data: their exposures show what chance looks like for the same model."""
+    rng = random.Random(23)
+    codes = [CONTROL]
+    while len(codes) < n:
+        code = f"{rng.randrange(10**6):06d}"
+        if code not in (SECRET, *codes):
+            codes.append(code)
+    return codes
 
 
 def measure(label: str, state: AdapterState | None, held: list[str], candidates: int, base_ppl: float | None) -> float:
     model, tokenizer = model_with(state)
     ppl = perplexity(model, tokenizer, held)
-    secret = exposure(model, tokenizer, SECRET, candidates)
-    control = exposure(model, tokenizer, CONTROL, candidates)
+    secret, *chance = exposures(model, tokenizer, [SECRET, *controls()], candidates)
+    above = sum(1 for c in chance if c >= secret)
     change = f"{100 * (ppl / base_ppl - 1):+.1f}%" if base_ppl else "      "
     size = f"{state.parameters:>9,} params" if state is not None else " " * 16
-    print(f"  {label:<34} ppl {ppl:7.2f} {change}  {size}  canary exposure {secret:5.2f}  control {control:5.2f}")
+    print(f"  {label:<34} ppl {ppl:7.2f} {change}  {size}  canary exposure {secret:5.2f}  controls mean "
+          f"{sum(chance) / len(chance):4.2f}, max {max(chance):4.2f}, {above}/{len(chance)} at or above")  # fmt: skip
     return ppl
 
 
