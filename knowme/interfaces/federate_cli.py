@@ -23,11 +23,11 @@ federate_app = typer.Typer(
 
 @federate_app.command("serve")
 def serve(
-    rounds: Annotated[int, typer.Option("--rounds", help="Rounds: every device trains, then the average.")] = 3,
+    rounds: Annotated[int, typer.Option("--rounds", help="Rounds: every device trains, then the average.")] = 8,
     clients: Annotated[int, typer.Option("--clients", help="Devices to wait for and train with in every round.")] = 3,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 9092,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (default: this machine).")] = "127.0.0.1",
-    local_steps: Annotated[int, typer.Option("--local-steps", help="Training steps on each device per round.")] = 8,
+    local_steps: Annotated[int, typer.Option("--local-steps", help="Training steps on each device per round.")] = 3,
     clip: Annotated[
         float | None, typer.Option("--clip", help="Clip each device's update to this L2 norm before averaging.")
     ] = None,

@@ -297,11 +297,11 @@ def _recorder(inner: Any, record: Path | None) -> Any:
 def serve(
     store: Store,
     *,
-    rounds: int = 3,
+    rounds: int = 8,
     devices: int = 3,
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
-    local_steps: int = 8,
+    local_steps: int = 3,
     clip: float | None = None,
     noise: float = 0.0,
     record: Path | None = None,
