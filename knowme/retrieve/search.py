@@ -270,11 +270,12 @@ def run_search(
         fused = {cid: b.get(cid, 0.0) + DENSE_WEIGHT * d.get(cid, 0.0) for cid in set(b) | set(d)}
 
     ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
+    chunks: dict[int, StoredChunk] = {}
     if windows:
         ordered = ordered[: depth * 2]
-        dated = store.load_chunks(ordered)
+        chunks = store.load_chunks(ordered)
         top = max(fused.values(), default=0.0)
-        for cid, chunk in dated.items():
+        for cid, chunk in chunks.items():
             if chunk.timestamp is not None and _in_windows(chunk.timestamp, windows):
                 fused[cid] += TIME_WEIGHT * top
         ordered = sorted(ordered, key=lambda cid: (-fused[cid], cid))
@@ -284,13 +285,12 @@ def run_search(
     speakers = analysis.speakers if preset.speakers else frozenset()
     if not speakers:
         ordered = ordered[: depth * 2]
-    chunks: dict[int, StoredChunk] = {}
     loaded, window = 0, 2 * k + 10
     while True:
-        batch = store.load_chunks(ordered[loaded:window])
-        for cid, chunk in batch.items():
-            fused[cid] *= _demotion(chunk, speakers, preset)
-        chunks.update(batch)
+        chunks.update(store.load_chunks([cid for cid in ordered[loaded:window] if cid not in chunks]))
+        for cid in ordered[loaded:window]:
+            if cid in chunks:
+                fused[cid] *= _demotion(chunks[cid], speakers, preset)
         loaded = min(window, len(ordered))
         ranked = sorted(ordered[:loaded], key=lambda cid: (-fused[cid], cid))
         hits = _distinct_hits(ranked, chunks, fused, k)
