@@ -58,7 +58,7 @@ def test_watch_maildir_then_sigint(home: Path, tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert found is not None and found < 10, (found, lines)
         proc.send_signal(signal.SIGINT)
-        out, late = proc.communicate(timeout=30)  # may take stderr lines the reader thread had not read yet
+        out, late = proc.communicate(timeout=120)  # may take stderr lines the reader thread had not read yet
         lines.extend((late or "").splitlines(keepends=True))
         assert proc.returncode == 0 and "Stopped watching." in out
     finally:
