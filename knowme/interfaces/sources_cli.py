@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -186,9 +188,32 @@ def watch(
     from knowme.sources.watch import run_watch
 
     out, err = _consoles()
-    with _open(home) as vault:
+    with _open(home) as vault, _interruptible():
         run_watch(vault, names or (), interval=interval, say=lambda text: err.print(text, markup=False))
     out.print("Stopped watching.")
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM stop the watch cleanly, even when the process was started with SIGINT ignored
+    (a shell's background job, some supervisors), which Python would otherwise leave ignored."""
+    import signal
+    import threading
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,6 +30,8 @@ def test_watch_maildir_then_sigint(home: Path, tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # started as a shell's background job is: with SIGINT ignored, which Python would leave ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509 - no threads in the child yet
     )
     lines: list[str] = []
     ready = threading.Event()
