@@ -25,13 +25,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december")  # fmt: skip
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+from knowme.graph.dates import CAPITAL_MONTHS, MONTHS, WEEKDAYS
+
+_MONTH_NAMES = CAPITAL_MONTHS.lower().split("|")
+_MONTH = rf"(?:{MONTHS})"
 _ORD = r"(?:st|nd|rd|th)?"
 _DMY = rf"(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m>{_MONTH})\.?,?\s+(?P<y>\d{{4}})"
 _MDY = rf"(?P<m2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}}){_ORD},?\s+(?P<y2>\d{{4}})"
@@ -54,7 +51,7 @@ _DAY_MONTH = re.compile(
     r"(?!\s*,?\s*\d)"
 )
 _AGO = re.compile(r"\b(?P<n>\d+|a|an|one|two|three|four|five|six)\s+(?P<unit>days?|weeks?)\s+ago\b")
-_WEEKDAY = re.compile(r"\b(?:on|last)\s+(?P<w>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
+_WEEKDAY = re.compile(rf"\b(?:on|last)\s+(?P<w>{'|'.join(WEEKDAYS)})\b")
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
@@ -65,8 +62,9 @@ class Window:
     start: date
     end: date
 
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.start <= day < self.end
+    @classmethod
+    def day(cls, day: date) -> Window:
+        return cls(day, day + timedelta(days=1))
 
 
 def _month(name: str) -> int:
@@ -104,7 +102,7 @@ def _absolute(text: str) -> list[Window]:
             continue
         around = _BEFORE.search(text[max(0, m.start() - 30) : m.start()])
         if around is None:
-            found.append(Window(day, day + timedelta(days=1)))
+            found.append(Window.day(day))
             continue
         span = {"week": 7, "weekend": 4, "month": 31}[around.group(1)]
         if around.group(2) == "after":
@@ -126,7 +124,7 @@ def _relative(text: str, today: date) -> list[Window]:
     found: list[Window] = []
     week_start = today - timedelta(days=today.weekday())
     if re.search(r"\btoday\b", text):
-        found.append(Window(today, today + timedelta(days=1)))
+        found.append(Window.day(today))
     if re.search(r"\byesterday\b", text):
         found.append(Window(today - timedelta(days=1), today))
     if re.search(r"\bthis\s+week\b", text):
@@ -145,7 +143,7 @@ def _relative(text: str, today: date) -> list[Window]:
         n = _NUMBERS.get(m["n"]) or int(m["n"])
         if m["unit"].startswith("day"):
             day = today - timedelta(days=n)
-            found.append(Window(day, day + timedelta(days=1)))
+            found.append(Window.day(day))
         else:
             day = today - timedelta(weeks=n)
             found.append(Window(day - timedelta(days=3), day + timedelta(days=4)))
@@ -157,12 +155,12 @@ def _relative(text: str, today: date) -> list[Window]:
         for year in (today.year, today.year - 1):
             named = _day(str(year), m["m"] or m["m2"], m["d"] or m["d2"])
             if named is not None and named <= today:
-                found.append(Window(named, named + timedelta(days=1)))
+                found.append(Window.day(named))
                 break
     for m in _WEEKDAY.finditer(text):
-        back = (today.weekday() - _WEEKDAYS.index(m["w"])) % 7 or 7
+        back = (today.weekday() - WEEKDAYS.index(m["w"])) % 7 or 7
         day = today - timedelta(days=back)
-        found.append(Window(day, day + timedelta(days=1)))
+        found.append(Window.day(day))
     return found
 
 
