@@ -696,8 +696,8 @@ class Vault:
         body = text.strip()
         if not body:
             raise ConfigError("nothing to remember: the text is empty")
-        now = datetime.now(local_tz()).replace(microsecond=0)
-        digest = stable_hash(source, now.isoformat(), body, length=12)
+        now = datetime.now(local_tz())  # full precision: newer than a file written earlier in the same second
+        digest = stable_hash(source, now.replace(microsecond=0).isoformat(), body, length=12)
         record = Record(
             source=source,
             kind="note",
