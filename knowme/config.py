@@ -56,6 +56,10 @@ class SearchSettings(BaseModel):
 
     context_tokens: int = Field(default=1000, ge=100, description="token budget of the context pack for ask")
     rrf_k: int = Field(default=60, ge=1)
+    reranker: str = Field(default="ms-marco-minilm", description="reranker plugin for ask's context and --rerank")
+    rerank_depth: int = Field(
+        default=30, ge=0, le=200, description="top passages the reranker reads for ask's context (0: no reranking)"
+    )
 
 
 class UserSettings(BaseModel):

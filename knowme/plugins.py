@@ -1,4 +1,4 @@
-"""The plugin manager: one registry for connectors, embedders, language model backends and graph extractors.
+"""The plugin manager: one registry for connectors, embedders, rerankers, language model backends and graph extractors.
 
 Built-in plugins register exactly the way a third-party package would: a module with hook
 implementations. Third-party packages add theirs through the ``knowme`` entry point group::
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from knowme.graph.extractors import Extractor
     from knowme.llm.base import ChatBackend
     from knowme.retrieve.embedders import Embedder
+    from knowme.retrieve.rerank import Reranker
 
 hookspec = pluggy.HookspecMarker("knowme")
 hookimpl = pluggy.HookimplMarker("knowme")
@@ -36,6 +37,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.health",
     "knowme.connectors.bank",
     "knowme.retrieve.embedders",
+    "knowme.retrieve.rerank",
     "knowme.llm.embedded",
     "knowme.llm.openai_compat",
     "knowme.llm.extractive",
@@ -51,6 +53,10 @@ class HookSpecs:
     @hookspec
     def register_embedders(self) -> list[type[Embedder]]:  # type: ignore[empty-body]
         """Return embedder classes."""
+
+    @hookspec
+    def register_rerankers(self) -> list[type[Reranker]]:  # type: ignore[empty-body]
+        """Return reranker classes (read a question with each top passage and score it)."""
 
     @hookspec
     def register_chat_backends(self) -> list[type[ChatBackend]]:  # type: ignore[empty-body]
@@ -85,6 +91,10 @@ def connectors() -> dict[str, type[Connector]]:
 
 def embedders() -> dict[str, type[Embedder]]:
     return _collect(plugin_manager().hook.register_embedders())
+
+
+def rerankers() -> dict[str, type[Reranker]]:
+    return _collect(plugin_manager().hook.register_rerankers())
 
 
 def chat_backends() -> dict[str, type[ChatBackend]]:

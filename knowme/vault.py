@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,9 +29,11 @@ from knowme.ingest import ProgressHook, ingest_paths
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
 from knowme.models import Answer, Hit, IngestReport, ItemProblem, Record, SourceEntry, stable_hash
-from knowme.plugins import embedders
+from knowme.plugins import embedders, rerankers
 from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
+from knowme.retrieve.rerank import Reranker as PassageReranker
+from knowme.retrieve.rerank import rerank_hits
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, SearchResult, run_search
 from knowme.store.base import ForgettingStore, GovernanceStore, PortableStore, SearchFilters, Store
 from knowme.store.keys import KEY_FILE, create_key_file, keyring_delete, keyring_get, keyring_set, resolve_passphrase
@@ -83,6 +86,16 @@ def make_embedder(settings: Settings) -> Embedder:
     cls = known.get(settings.embedder.name)
     if cls is None:
         raise ConfigError(f"unknown embedder {settings.embedder.name!r}; known: {', '.join(sorted(known))}")
+    return cls()
+
+
+@cache
+def make_reranker(name: str) -> PassageReranker:
+    """The reranker plugin ``name``, one instance per process (its model loads once, on first use)."""
+    known = rerankers()
+    cls = known.get(name)
+    if cls is None:
+        raise ConfigError(f"unknown reranker {name!r}; known: {', '.join(sorted(known))}")
     return cls()
 
 
@@ -177,21 +190,24 @@ class Vault:
         preset: str | SearchPreset = HYBRID,
         grant: Grant | None = None,
         personalize: bool = True,
+        rerank: bool = False,
     ) -> list[Hit]:
         """The ``k`` best passages for ``query``; ``as_of`` ignores items dated after it.
 
         With ``grant`` (from :meth:`check_grant`), only what the grant's scopes allow is returned, and the refs shown
         are written to the audit log under the grant's client. ``personalize=False`` skips the re-ranker learned from
-        the user's ratings (a no-op until they rate something).
+        the user's ratings (a no-op until they rate something). ``rerank=True`` has the reranker plugin (a
+        cross-encoder) reorder the top ``[search] rerank_depth`` passages, as ``ask`` does: better order, about
+        0.4 s more on two cores (:mod:`knowme.retrieve.rerank`).
         """
         if grant is not None:
             options = {"as_of": as_of, "sources": sources, "since": since, "until": until, "preset": preset}
-            hits = self._granted_search(query, k, grant, kinds=kinds, **options)
+            hits = self._granted_search(query, k, grant, kinds=kinds, rerank=rerank, **options)
             self._disclose(grant.client, "search", hits, grant=grant)
             return hits
         return self.search_result(
             query, k, as_of, kinds=kinds, sources=sources, since=since, until=until, preset=preset,
-            personalize=personalize,
+            personalize=personalize, rerank=rerank,
         ).hits  # fmt: skip
 
     def search_result(
@@ -206,6 +222,7 @@ class Vault:
         until: DateLike | None = None,
         preset: str | SearchPreset = HYBRID,
         personalize: bool = True,
+        rerank: bool = False,
     ) -> SearchResult:
         """:meth:`search` with the query analysis and the raw signals behind the hits (the owner's view: no grant)."""
         if isinstance(preset, str):
@@ -220,13 +237,18 @@ class Vault:
             until=min(upper) if upper else None,
         )
         preset = replace(preset, rrf_k=self.settings.search.rrf_k)
-        reranker = self._reranker() if personalize else None
-        if reranker is None:
-            return run_search(self.store, self.embedder, query, k=k, filters=filters, preset=preset)
-        result = run_search(self.store, self.embedder, query, k=2 * k, filters=filters, preset=preset)
-        from knowme.persona.feedback import user_names
+        depth = self.settings.search.rerank_depth if rerank else 0
+        feedback = self._reranker() if personalize else None
+        fetch = max(k, depth, 2 * k if feedback is not None else k)
+        result = run_search(self.store, self.embedder, query, k=fetch, filters=filters, preset=preset)
+        hits = result.hits
+        if depth:
+            hits = rerank_hits(make_reranker(self.settings.search.reranker), query, hits, depth)
+        if feedback is not None:
+            from knowme.persona.feedback import user_names
 
-        return replace(result, hits=reranker.rerank(result.hits, user_names(self.store))[:k])
+            hits = feedback.rerank(hits, user_names(self.store))
+        return replace(result, hits=hits[:k])
 
     def _reranker(self) -> Reranker | None:
         from knowme.persona.feedback import load_reranker
@@ -235,9 +257,11 @@ class Vault:
         return reranker if reranker.trained else None
 
     def warm_up(self) -> None:
-        """Load the embedding model and the vector index and prepare them, so later searches are fast."""
+        """Load the embedding model, the vector index and the reranker and prepare them, so later searches are fast."""
         self.embedder.warm_up()
         self.search("warm up", k=1)
+        if self.settings.search.rerank_depth:
+            make_reranker(self.settings.search.reranker).warm_up()
 
     # -- ask ---------------------------------------------------------------------------------------------------
     @property
@@ -264,9 +288,9 @@ class Vault:
         self, question: str, when: datetime | None, k: int, grant: Grant | None
     ) -> tuple[list[Hit], float]:
         if grant is not None:  # a client sees only its grant's scopes, and no graph facts (they may be sensitive)
-            hits = self._granted_search(question, k, grant, as_of=when)
+            hits = self._granted_search(question, k, grant, as_of=when, rerank=True)
             return hits, 1.0 if hits else 0.0
-        result = self.search_result(question, k=k, as_of=when)
+        result = self.search_result(question, k=k, as_of=when, rerank=True)
         hits = result.hits
         if self.settings.graph.enabled:
             from knowme.graph.context import entity_passages

@@ -316,18 +316,22 @@ def as_jsonable(value: Any) -> Any:
 # -- the run -------------------------------------------------------------------------------------------------------
 
 
-def product_system(vault: Any, question: Question) -> Probe:
-    """knowme as shipped: the default search, and the context pack ``ask`` would build."""
-    started = time.perf_counter()
-    hits = vault.search(question.question, k=SEARCH_DEPTH)
-    latency = (time.perf_counter() - started) * 1000
-    pack = vault.context(question.question, budget=BUDGET_TOKENS)
-    return Probe(
-        ranked=distinct_refs(h.ref for h in hits),
-        packed=[h.ref for h in pack.passages],
-        found=pack.found,
-        latency_ms=latency,
-    )
+def product_system(rerank: bool) -> SystemFn:
+    """knowme as shipped: its search (``rerank``: with the reranker, as ``ask`` reads), and the pack ``ask`` builds."""
+
+    def system(vault: Any, question: Question) -> Probe:
+        started = time.perf_counter()
+        hits = vault.search(question.question, k=SEARCH_DEPTH, rerank=rerank)
+        latency = (time.perf_counter() - started) * 1000
+        pack = vault.context(question.question, budget=BUDGET_TOKENS)
+        return Probe(
+            ranked=distinct_refs(h.ref for h in hits),
+            packed=[h.ref for h in pack.passages],
+            found=pack.found,
+            latency_ms=latency,
+        )
+
+    return system
 
 
 def baseline_system(preset: str) -> SystemFn:
@@ -352,7 +356,8 @@ def baseline_system(preset: str) -> SystemFn:
 
 
 SYSTEMS: dict[str, Callable[[], SystemFn]] = {
-    "knowme": lambda: product_system,
+    "knowme": lambda: product_system(rerank=False),
+    "rerank": lambda: product_system(rerank=True),
     "rrf": lambda: baseline_system("rrf"),
     "bm25": lambda: baseline_system("bm25"),
     "dense": lambda: baseline_system("dense"),

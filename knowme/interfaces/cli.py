@@ -182,14 +182,18 @@ def search(
     since: Annotated[str | None, typer.Option("--since", help="Only items on or after this date.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only items on or before this date.")] = None,
     preset: Annotated[str, typer.Option("--preset", help="hybrid, rrf, bm25 or dense.")] = "hybrid",
+    rerank: Annotated[
+        bool, typer.Option("--rerank", help="Reorder the top hits with the reranker, as ask does (slower).")
+    ] = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the vault (BM25 + vectors, fused); every hit shows its source reference."""
     with _open(home) as vault:
         hits = vault.search(
-            query, k=k, as_of=as_of, kinds=kind or (), sources=source or (), since=since, until=until, preset=preset
-        )
+            query, k=k, as_of=as_of, kinds=kind or (), sources=source or (), since=since, until=until, preset=preset,
+            rerank=rerank,
+        )  # fmt: skip
     if as_json:
         out.print_json(json.dumps([hit_json(h) for h in hits]))
         return

@@ -35,10 +35,11 @@ def search(
     since: Annotated[When | None, Query(description="Only items on or after this date.")] = None,
     until: Annotated[When | None, Query(description="Only items on or before this date.")] = None,
     preset: Annotated[Literal["hybrid", "bm25", "dense"], Query(description="Retrieval preset.")] = "hybrid",
+    rerank: Annotated[bool, Query(description="Reorder the top hits with the reranker, as ask does (slower).")] = False,
 ) -> SearchOut:
     hits = vault.search(
         q, k=k, as_of=as_of, kinds=kind or (), sources=source or (), since=since, until=until, preset=preset,
-        grant=principal.grant,
+        grant=principal.grant, rerank=rerank,
     )  # fmt: skip
     return SearchOut(query=q, hits=[HitOut.of(h) for h in hits])
 
