@@ -17,6 +17,7 @@ skipped and counted.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -316,6 +317,13 @@ def as_jsonable(value: Any) -> Any:
 # -- the run -------------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _ask_pack(vault: Any, question: str) -> tuple[list[str], float]:
+    """The refs of the pack ``ask`` builds and its found signal (both product rows read it: built once)."""
+    pack = vault.context(question, budget=BUDGET_TOKENS)
+    return [h.ref for h in pack.passages], pack.found
+
+
 def product_system(rerank: bool) -> SystemFn:
     """knowme as shipped: its search (``rerank``: with the reranker, as ``ask`` reads), and the pack ``ask`` builds."""
 
@@ -323,13 +331,8 @@ def product_system(rerank: bool) -> SystemFn:
         started = time.perf_counter()
         hits = vault.search(question.question, k=SEARCH_DEPTH, rerank=rerank)
         latency = (time.perf_counter() - started) * 1000
-        pack = vault.context(question.question, budget=BUDGET_TOKENS)
-        return Probe(
-            ranked=distinct_refs(h.ref for h in hits),
-            packed=[h.ref for h in pack.passages],
-            found=pack.found,
-            latency_ms=latency,
-        )
+        packed, signal = _ask_pack(vault, question.question)
+        return Probe(ranked=distinct_refs(h.ref for h in hits), packed=list(packed), found=signal, latency_ms=latency)
 
     return system
 
