@@ -202,6 +202,18 @@ def default_threads() -> int:
         return 1
 
 
+def session_options(ort: Any, threads: int, *, spin: bool = False) -> Any:
+    """ONNX Runtime options for knowme's CPU models: ``threads`` intra-op threads, quiet logs. Idle threads sleep
+    unless ``spin`` (spinning threads answer a burst of runs sooner, for CPU burnt while they wait)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    options.log_severity_level = 3
+    return options
+
+
 class OnnxMiniLM:
     """A loaded ONNX session and tokenizer; :meth:`embed_batch` returns unit-length float32 rows."""
 
@@ -213,13 +225,7 @@ class OnnxMiniLM:
         self.folder = folder or model_dir()
         self.paths = cached_paths(self.folder, cache)
         self.tokenizer = _tokenizer(self.folder)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or default_threads()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads must not burn CPU
-        options.log_severity_level = 3
-        self._options = options
+        self._options = session_options(ort, threads or default_threads())
         self._ort = ort
         self.session = self._load_or_export()
 

@@ -18,7 +18,6 @@ Rerankers are plugins (``register_rerankers``), like embedders: a class with a `
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import threading
 from abc import ABC, abstractmethod
@@ -32,6 +31,7 @@ import numpy as np
 from knowme.errors import BackendError, ConfigError
 from knowme.models import Hit
 from knowme.plugins import hookimpl
+from knowme.retrieve.onnx_minilm import session_options
 
 RANK_K = 10  # reciprocal-rank constant: small, because only the top few dozen passages are fused
 RERANK_WEIGHT = 0.5  # share of the cross-encoder's rank in the fused order (0.5 and 0.7 measured alike)
@@ -93,16 +93,14 @@ class MiniLMCrossEncoder(Reranker):
                     import onnxruntime as ort
                     from tokenizers import Tokenizer
 
-                    options = ort.SessionOptions()
-                    options.intra_op_num_threads = self._threads
-                    options.inter_op_num_threads = 1
+                    options = session_options(ort, self._threads, spin=True)  # its batches run back to back
                     session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
                     tokenizer = Tokenizer.from_file(str(vocab))
                 except Exception as exc:  # a corrupt file or a broken install: say which, never a bare traceback
                     raise BackendError(f"could not load the reranker from {folder}: {exc}") from exc
                 tokenizer.no_padding()
                 tokenizer.enable_truncation(self.max_tokens)
-                self._token_types = _wants_token_types(folder, session)
+                self._token_types = "token_type_ids" in {i.name for i in session.get_inputs()}
                 self._session, self._tokenizer = session, tokenizer
             return self._session, self._tokenizer
 
@@ -126,15 +124,6 @@ class MiniLMCrossEncoder(Reranker):
                 feed["token_type_ids"] = types
             out[idx] = np.asarray(session.run(None, feed)[0], dtype=np.float32).reshape(len(idx), -1)[:, 0]
         return out
-
-
-def _wants_token_types(folder: Path, session: Any) -> bool:
-    names = {i.name for i in session.get_inputs()}
-    try:
-        declared = json.loads((folder / "vectrix_config.json").read_text()).get("has_token_type_ids", True)
-    except (OSError, ValueError):
-        declared = True
-    return "token_type_ids" in names and bool(declared)
 
 
 def passage_text(hit: Hit) -> str:
