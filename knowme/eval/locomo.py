@@ -17,12 +17,12 @@ skipped and counted.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 import statistics
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -317,11 +317,17 @@ def as_jsonable(value: Any) -> Any:
 # -- the run -------------------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)
+_PACKS: weakref.WeakKeyDictionary[Any, dict[str, tuple[list[str], float]]] = weakref.WeakKeyDictionary()
+
+
 def _ask_pack(vault: Any, question: str) -> tuple[list[str], float]:
-    """The refs of the pack ``ask`` builds and its found signal (both product rows read it: built once)."""
-    pack = vault.context(question, budget=BUDGET_TOKENS)
-    return [h.ref for h in pack.passages], pack.found
+    """The refs of the pack ``ask`` builds and its found signal: both product rows read it, so it is built once per
+    vault and question (kept only while the vault lives)."""
+    packs = _PACKS.setdefault(vault, {})
+    if question not in packs:
+        pack = vault.context(question, budget=BUDGET_TOKENS)
+        packs[question] = ([h.ref for h in pack.passages], pack.found)
+    return packs[question]
 
 
 def product_system(rerank: bool) -> SystemFn:
