@@ -11,6 +11,20 @@ from email.utils import format_datetime
 from pathlib import Path
 
 
+def write_messages(path: Path, messages: list[dict[str, str]]) -> Path:
+    """An mbox of plain-text messages, each a dict of headers (``From``, ``Subject``, ``Message-ID``) and ``body``."""
+    box = mailbox.mbox(str(path))
+    for fields in messages:
+        msg = EmailMessage()
+        for name, value in fields.items():
+            if name != "body":
+                msg[name] = value
+        msg.set_content(fields["body"])
+        box.add(msg)
+    box.close()
+    return path
+
+
 def write_mbox(path: Path, *, garbage: bool = True) -> None:
     box = mailbox.mbox(path)
     msgs = [

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from knowme.graph.answer import _REL, GraphAnswerer
+from knowme.graph.extractors import BARE_KIN
 from knowme.graph.model import USER_ID
 from knowme.graph.names import name_key
 from knowme.graph.views import _names, fact_view
@@ -22,6 +24,11 @@ from knowme.store.base import Store
 MAX_PEOPLE = 2
 MAX_FACTS = 6
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_KIN = "|".join(sorted(BARE_KIN, key=len, reverse=True))
+_RELATIVE = re.compile(  # "my brother", "our landlord"; "Mum" unless it is someone's ("Caroline's mum", "her dad")
+    rf"\b(?:my|our)\s+(?:current\s+|new\s+)?(?:{_REL})\b|(?<!['’]s )(?<!\bher )(?<!\bhis )(?<!\btheir )\b(?:{_KIN})\b",
+    re.IGNORECASE,
+)
 
 
 def people_named(store: Store, question: str) -> list[str]:
@@ -48,6 +55,21 @@ def people_named(store: Store, question: str) -> list[str]:
             (owner,) = owners
             found[owner] = min(position, found.get(owner, position))
     return sorted(found, key=lambda entity_id: found[entity_id])[:MAX_PEOPLE]
+
+
+def relatives_named(store: Store, question: str, today: date) -> list[str]:
+    """The names of the people ``question`` points at by their relation to the owner ("my brother", "our landlord",
+    "Mum"), as the graph knows them on ``today``; someone else's relative ("Caroline's mum") is not the owner's."""
+    found: list[str] = []
+    answerer: GraphAnswerer | None = None
+    for match in _RELATIVE.finditer(question):
+        answerer = answerer or GraphAnswerer(store, today)
+        entity_id = answerer.person(match.group(0), today)
+        if entity_id and entity_id != USER_ID:
+            name = answerer.name(entity_id)
+            if name != "?" and name not in found:
+                found.append(name)
+    return found[:MAX_PEOPLE]
 
 
 def entity_passages(store: Store, question: str, as_of: datetime | date | None = None) -> list[Hit]:

@@ -12,6 +12,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -402,12 +403,14 @@ class SQLCipherStore(
         ids = list(dict.fromkeys(chunk_ids))
         if not ids:
             return ThreadLinks({}, {})
-        if filters != SearchFilters():  # neighbours must pass the filters: ask the database every time
+        if replace(filters, kinds=()) != SearchFilters():  # neighbours must pass the filters: ask every time
             return self._thread_links(ids, filters)
-        # Unfiltered links change only when records are written: remember them per chunk until the next write
-        # (a search asks for about 200 chunks, most of them asked for by earlier searches).
-        known: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = self._per_generation("thread_links", dict)
+        # Links filtered by kind alone change only when records are written: remember them per kind filter and chunk
+        # until the next write (a search asks for about 200 chunks, most of them asked for by earlier searches).
+        memo: dict[tuple[str, ...], dict[int, tuple[tuple[int, ...], tuple[int, ...]]]]
+        memo = self._per_generation("thread_links", dict)
         with self._lock:
+            known = memo.setdefault(filters.kinds, {})
             links = {cid: known[cid] for cid in ids if cid in known}
         missing = [cid for cid in ids if cid not in links]
         if missing:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import mailbox
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 import knowme
 from knowme.retrieve.query import analyse
 from knowme.store.base import SearchFilters
+from tests.samples import write_messages
 
 TURNS = [
     ("Ana", "How long have you been into woodworking? Your oak bookshelf looked professional."),
@@ -40,6 +39,19 @@ def write_chat(path: Path, turns: list[tuple[str, str]] = TURNS) -> Path:
     return path
 
 
+def write_thread(path: Path, messages: list[tuple[str, str | None, str, str]]) -> Path:
+    """Mail between Ana and Ben: (Message-ID, the id it replies to or None, subject, body) each."""
+    return write_messages(
+        path,
+        [
+            {"From": "Ana <ana@example.org>", "To": "Ben <ben@example.org>", "Subject": subject,
+             "Date": "Mon, 06 May 2024 09:00:00 +0000", "Message-ID": f"<{mid}>", "body": body,
+             **({"In-Reply-To": f"<{reply_to}>"} if reply_to else {})}
+            for mid, reply_to, subject, body in messages
+        ],
+    )  # fmt: skip
+
+
 @pytest.fixture
 def chat_vault(vault: knowme.Vault, tmp_path: Path) -> knowme.Vault:
     vault.ingest(write_chat(tmp_path / "ana-ben.chat.jsonl"))
@@ -65,22 +77,13 @@ def test_thread_neighbours_respect_as_of(chat_vault: knowme.Vault) -> None:
 
 
 def test_thread_links_follow_chat_turns_and_email_replies(vault: knowme.Vault, tmp_path: Path) -> None:
-    box = mailbox.mbox(str(tmp_path / "thread.mbox"))
-    for mid, reply_to, body in [
-        ("q1@example.org", None, "Could you send me the invoice number for the boiler repair?"),
-        ("a1@example.org", "q1@example.org", "Sure, it is INV-2231, paid on the 3rd."),
-    ]:
-        msg = EmailMessage()
-        msg["From"] = "Ana <ana@example.org>"
-        msg["To"] = "Ben <ben@example.org>"
-        msg["Subject"] = "Boiler"
-        msg["Date"] = "Mon, 06 May 2024 09:00:00 +0000"
-        msg["Message-ID"] = f"<{mid}>"
-        if reply_to:
-            msg["In-Reply-To"] = f"<{reply_to}>"
-        msg.set_content(body)
-        box.add(msg)
-    box.close()
+    write_thread(
+        tmp_path / "thread.mbox",
+        [
+            ("q1@example.org", None, "Boiler", "Could you send me the invoice number for the boiler repair?"),
+            ("a1@example.org", "q1@example.org", "Boiler", "Sure, it is INV-2231, paid on the 3rd."),
+        ],
+    )
     vault.ingest(tmp_path / "thread.mbox")
     (answer,) = vault.store.records_by_ref("mail:a1@example.org")
     assert answer.follows == "mail:q1@example.org"
@@ -111,6 +114,12 @@ def test_remembered_thread_links_equal_the_database_and_see_new_turns(chat_vault
     assert first.previous and first.following
     assert dict(first.previous) == dict(again.previous) == dict(fresh.previous)
     assert dict(first.following) == dict(again.following) == dict(fresh.following)
+    chat = SearchFilters(kinds=("chat_message",))  # what search asks for; remembered apart from the unfiltered links
+    assert store.thread_links(ids, chat) == store.thread_links(ids, chat) == store._thread_links(ids, chat)
+    assert store.thread_links(ids, SearchFilters(kinds=("email",))) == store._thread_links(
+        ids, SearchFilters(kinds=("email",))
+    )
+    assert not store.thread_links(ids, SearchFilters(kinds=("email",))).previous
     # a new turn after the last one is a neighbour on the next search: writes move the generation
     last = next(h.chunk_id for h in chat_vault.search("varnish painted blue", k=1))
     assert last not in store.thread_links([last], SearchFilters()).following
@@ -138,3 +147,28 @@ def test_a_turn_that_only_asks_counts_less(vault: knowme.Vault, tmp_path: Path) 
     assert scores["chat:m2"] == pytest.approx(full["chat:m2"])  # it states
     assert abs(full["chat:m0"] - full["chat:m2"]) < 0.1 * full["chat:m2"]  # a near tie the factor decides
     assert hits[0].ref == "chat:m2"
+
+
+def test_a_mail_reply_keeps_its_own_score(vault: knowme.Vault, tmp_path: Path) -> None:
+    """Mail replies repeat the subject and quote what they answer: lending them the parent's score would count the
+    same words twice, so only chat turns are read with their thread (an email thread is still linked)."""
+    from dataclasses import replace
+
+    from knowme.retrieve.search import HYBRID
+
+    write_thread(
+        tmp_path / "replies.mbox",
+        [
+            ("q1@example.org", None, "Boiler", "Could you send me the invoice number for the boiler repair?"),
+            ("a1@example.org", "q1@example.org", "Re: Boiler", "Sure, here it is. Paid on the 3rd."),
+            ("g1@example.org", None, "Garden", "The invoice for the hedge trimming is attached."),
+            ("g2@example.org", "g1@example.org", "Re: Garden", "Thanks, I will pay it on Friday."),
+        ],
+    )
+    vault.ingest(tmp_path / "replies.mbox")
+    assert vault.store.records_by_ref("mail:a1@example.org")[0].follows == "mail:q1@example.org"
+    question = "boiler repair invoice number"
+    threaded = {h.ref: h.score for h in vault.search(question, k=4)}
+    alone = {h.ref: h.score for h in vault.search(question, k=4, preset=replace(HYBRID, thread=False))}
+    assert threaded == pytest.approx(alone)
+    assert next(iter(threaded)) == "mail:q1@example.org"
