@@ -7,6 +7,7 @@ anniversary booking); filler lines are scattered over the year by the seed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -46,25 +47,25 @@ def A(text: str, key: str | None = None) -> Turn:
     return Turn("assistant", text, key)
 
 
-def _m(
-    month: int,
-    day: int,
-    hour: int,
-    minute: int,
-    who: str,
-    text: str,
-    caption: str | None = None,
-    key: str | None = None,
-) -> ChatLine:
-    return ChatLine("miguel", month, day, hour, minute, who, text, caption, key)
+def _lines_of(conversation: str) -> Callable[..., ChatLine]:
+    """A writer of ``conversation``'s lines: (month, day, hour, minute, who, text, caption=None, key=None)."""
+
+    def line(
+        month: int,
+        day: int,
+        hour: int,
+        minute: int,
+        who: str,
+        text: str,
+        caption: str | None = None,
+        key: str | None = None,
+    ) -> ChatLine:
+        return ChatLine(conversation, month, day, hour, minute, who, text, caption, key)
+
+    return line
 
 
-def _c(month: int, day: int, hour: int, minute: int, who: str, text: str, caption: str | None = None) -> ChatLine:
-    return ChatLine("crew", month, day, hour, minute, who, text, caption)
-
-
-def _f(month: int, day: int, hour: int, minute: int, who: str, text: str, caption: str | None = None) -> ChatLine:
-    return ChatLine("family", month, day, hour, minute, who, text, caption)
+_m, _c, _f = _lines_of("miguel"), _lines_of("crew"), _lines_of("family")
 
 
 FRIENDS: tuple[ChatLine, ...] = (
@@ -78,11 +79,19 @@ FRIENDS: tuple[ChatLine, ...] = (
     _m(5, 10, 12, 3, "miguel", "📷", "Living room of the Bonfim flat with both balcony doors open in the afternoon"),
     _m(5, 10, 12, 4, "miguel", "Look at this light!!"),
     _m(5, 10, 12, 6, "me", "Bonfim. Decided."),
-    _m(6, 4, 10, 40, "me", "Movers confirmed! Duarte says a crew of three. Now I need that parking permit"),
+    _m(
+        6,
+        4,
+        10,
+        40,
+        "me",
+        "Movers confirmed! Duarte says a crew of three. Now I need that parking permit",
+        key="movers_crew",
+    ),
     _m(6, 4, 10, 42, "miguel", "You're a machine"),
-    _m(7, 12, 16, 20, "miguel", "Unloading in Bonfim. The sofa does not fit the stairwell 😂"),
+    _m(7, 12, 16, 20, "miguel", "Unloading in Bonfim. The sofa does not fit the stairwell 😂", key="sofa_stairwell"),
     _m(7, 12, 16, 21, "me", "Balcony + rope. Ask Duarte, he's done it before"),
-    _m(7, 26, 9, 30, "me", "IKEA list: wardrobe, study shelves, balcony lamp. Anything else?"),
+    _m(7, 26, 9, 30, "me", "IKEA list: wardrobe, study shelves, balcony lamp. Anything else?", key="ikea_list"),
     _m(7, 26, 9, 32, "miguel", "Meatballs"),
     _m(
         9,
@@ -105,15 +114,15 @@ FRIENDS: tuple[ChatLine, ...] = (
     _c(2, 24, 20, 10, "me", "In, I'll bring snacks"),
     _c(2, 24, 21, 2, "ines", "Can't, working 😢"),
     _c(3, 1, 19, 0, "rui", "📷", "Lena on the cliff above Portinho da Arrábida at sunset"),
-    _c(3, 1, 19, 5, "me", "My trail shoes died on the descent. RIP 🪦"),
+    _c(3, 1, 19, 5, "me", "My trail shoes died on the descent. RIP 🪦", key="shoes_died"),
     _c(3, 14, 23, 0, "me", "Crew news: Miguel and I are moving to Porto in July!"),
     _c(3, 14, 23, 2, "ines", "AAAH neighbours!!! 🎉"),
     _c(3, 14, 23, 5, "lena", "Noooo but also yay"),
-    _c(7, 21, 19, 0, "rui", "Campsite booked in Campo do Gerês for 15-17 August"),
+    _c(7, 21, 19, 0, "rui", "Campsite booked in Campo do Gerês for 15-17 August", key="campsite"),
     _c(7, 21, 19, 4, "ines", "I'll drive from Porto, Sofia you're with me"),
     _c(7, 21, 19, 9, "me", "Deal. Shopping for new trail footwear this week"),
     _c(8, 16, 13, 12, "ines", "📷", "Arado waterfall seen from the upper pool, three people swimming"),
-    _c(8, 16, 13, 13, "rui", "Water: 14 degrees. Sofia: still in"),
+    _c(8, 16, 13, 13, "rui", "Water: 14 degrees. Sofia: still in", key="water_temp"),
     _c(8, 17, 20, 30, "me", "Home. Legs destroyed. Best weekend"),
     _c(12, 2, 19, 0, "lena", "Crew Christmas dinner? I'll be in Porto on the 20th"),
     _c(12, 2, 19, 8, "me", "Yes! Come to ours, the flat finally has chairs"),
@@ -129,7 +138,7 @@ FRIENDS: tuple[ChatLine, ...] = (
     _f(8, 9, 9, 20, "helena", "Parabéns meu filho ❤️"),
     _f(11, 2, 9, 5, "me", "Parabéns Mãe!! ❤️ Check your mailbox today"),
     _f(11, 2, 9, 6, "pedro", "Parabéns Mãe! 🎂"),
-    _f(11, 2, 10, 30, "helena", "Um passe para a Gulbenkian!! Meus queridos ❤️"),
+    _f(11, 2, 10, 30, "helena", "Um passe para a Gulbenkian!! Meus queridos ❤️", key="mae_gift"),
     _f(11, 11, 18, 0, "helena", "📷", "Roasted chestnuts in a clay pot on the kitchen table"),
     _f(12, 24, 23, 50, "pedro", "Feliz Natal família ❤️"),
 )

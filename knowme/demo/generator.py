@@ -13,7 +13,8 @@ to Porto in July, into ``out_dir`` in the real formats of each source::
     browser/History, browser/places.sqlite  Chromium and Firefox history databases (knowme.demo.webgen)
 
 and returns a :class:`LifeManifest` with questions whose answers sit in specific items, named by their
-source-native refs. The same ``(seed, year)`` gives byte-identical files: nothing reads the clock, uses
+source-native refs: eight for ``knowme demo`` to ``ask``, and more for ``knowme eval refs`` to search
+(:mod:`knowme.demo.questions`). The same ``(seed, year)`` gives byte-identical files: nothing reads the clock, uses
 ``uuid4`` or iterates an unordered set, and MIME boundaries and mbox From_ lines are set explicitly. The
 seed moves the background (filler threads, visits, chat banter); the story and its dates depend only on
 ``year``. Files this function owns are replaced; nothing else in ``out_dir`` is touched.
@@ -33,19 +34,11 @@ from knowme.demo.chatgen import write_chats
 from knowme.demo.lifemail import write_life_mail
 from knowme.demo.mailstory import long_day, short_day
 from knowme.demo.notegen import write_notes
+from knowme.demo.questions import DemoQuestion, search_questions
 from knowme.demo.story import Story, make_story
 from knowme.demo.webgen import write_browsers
 
 __all__ = ["DemoQuestion", "LifeManifest", "generate_life", "write_mbox"]
-
-
-@dataclass(frozen=True)
-class DemoQuestion:
-    """A question about the demo life, the refs of the items that answer it, and the expected answer."""
-
-    question: str
-    expected_refs: tuple[str, ...]
-    answer_hint: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +53,7 @@ class LifeManifest:
     counts: dict[str, int]
     questions: list[DemoQuestion]
     owner_aliases: tuple[str, ...] = field(default=())
+    search_questions: list[DemoQuestion] = field(default_factory=list)  # for ``knowme eval refs``
 
 
 def _questions(story: Story, refs: dict[str, dict[str, str]]) -> list[DemoQuestion]:
@@ -146,4 +140,5 @@ def generate_life(out_dir: Path, *, seed: int = 7, year: int = 2025) -> LifeMani
         counts=counts,
         questions=_questions(story, refs),
         owner_aliases=(story.work_email,),
+        search_questions=search_questions(refs, year),
     )

@@ -281,6 +281,7 @@ def work_planning(book: MailBook) -> None:
                 "- Dinner on day one at the quinta\n\nChloé",
                 to=("tom", *team[:5]),
                 html=html,
+                key="sintra_hotel",
             ),
             Step(
                 "bjorn", at(2, 10, 13, 2), "I can drive three people from Saldanha at 08:00. First come, first served."
@@ -358,6 +359,7 @@ def work_porto_and_later(book: MailBook) -> None:
                 "the fraud check call; José and I will look at caching the device fingerprints next.\n\nGraphs are on "
                 "the checkout dashboard.",
                 to=("tom", "jose", "bjorn", "chloe"),
+                key="pool_fix_mail",
             ),
             Step("tom", at(5, 15, 15, 40), "Fantastic work. Please present this at the all-hands."),
             Step("bjorn", at(5, 15, 16, 2), "And the pager has been quiet for a week. Thank you!"),
@@ -402,6 +404,7 @@ def work_porto_and_later(book: MailBook) -> None:
                         "Speaker room: Hall B foyer.",
                     ),
                 ),
+                key="berlin_hotel",
             ),
             Step("me", at(8, 26, 16, 45), "Hi Sara, thank you! Flights are booked; I arrive the evening before."),
         ],
@@ -427,6 +430,7 @@ def work_porto_and_later(book: MailBook) -> None:
                         "reconciliation,Sofia,20\nswitch reads,Björn,5\nunfreeze,José,2\n".encode(),
                     ),
                 ),
+                key="cutover_plan",
             ),
             Step("bjorn", at(10, 20, 10, 2), "Rollback switch tested twice in staging. Good to go from my side."),
             Step(
@@ -453,6 +457,7 @@ def work_porto_and_later(book: MailBook) -> None:
                 at(11, 27, 18, 30),
                 "Done! The three: the latency budget, the ledger reconciliation job, and "
                 "setting up the Porto on-call rotation. Differently: I'd have written the Berlin talk earlier.",
+                key="self_assessment",
             ),
         ],
         work=True,
@@ -468,6 +473,7 @@ def work_porto_and_later(book: MailBook) -> None:
                 "Proposal: delete the disk-space warnings on the batch hosts and move the queue-depth alert to a "
                 "ticket instead of a page.",
                 to=("tom", "me", "jose"),
+                key="alert_proposal",
             ),
             Step("me", at(3, 26, 11, 50), "+1. The queue-depth alert woke me up three times last month for nothing."),
             Step("tom", at(3, 26, 14, 5), "Agreed, go ahead."),
@@ -498,6 +504,7 @@ def home_move(book: MailBook) -> None:
                 "September in Porto. I said I'd answer by Friday. Can we talk tonight? I know it means leaving "
                 "Alfama...\n\nM.",
                 to=("me",),
+                key="miguel_offer_mail",
             ),
             Step(
                 "me",
@@ -546,6 +553,7 @@ def home_move(book: MailBook) -> None:
                         "Renda: 1150 EUR",
                     ),
                 ),
+                key="lease_mail",
             ),
             Step(
                 "me",
@@ -655,9 +663,15 @@ def home_family(book: MailBook) -> None:
                 "Who's up for Gerês on 15-17 August? I'd do the Arado waterfall trail and camp "
                 "in Campo do Gerês. Inês knows a tasca in Terras de Bouro with the best cabrito.\n\nRui",
                 to=("me", "ines", "lena"),
+                key="geres_mail",
             ),
             Step("ines", at(7, 20, 20, 31), "Sim!! I'm in Porto now too, Sofia, we can drive up together."),
-            Step("me", at(7, 20, 21, 5), "In! My old trail shoes finally died in Arrábida, so I'm shopping this week."),
+            Step(
+                "me",
+                at(7, 20, 21, 5),
+                "In! My old trail shoes finally died in Arrábida, so I'm shopping this week.",
+                key="geres_reply",
+            ),
             Step("lena", at(7, 21, 8, 40), "Can't, I'm in Hamburg with my parents that week 😭 Send photos."),
         ],
         work=False,
@@ -697,6 +711,7 @@ def home_friends_and_admin(book: MailBook) -> None:
                 "Plan for the 24th at Mãe's: I bring the bolo-rei and the wine. Sofia and "
                 "Miguel, bacalhau? Mãe does the rabanadas as always.",
                 to=("me", "helena"),
+                key="xmas_plan",
             ),
             Step("helena", at(12, 1, 20, 40), "And Teresa is welcome if she wants to come down from Braga.\n\nMãe"),
             Step(

@@ -51,8 +51,9 @@ class Question:
     conversation: str
     index: int
     question: str
-    category: int
-    evidence: tuple[str, ...]  # refs: chat:D1:3
+    category: int | str  # LoCoMo's number, or a label (``knowme eval refs``)
+    evidence: tuple[str, ...]  # refs: chat:D1:3; none = nothing answers it
+    as_of: datetime | None = None  # ask as of this moment (default: now)
 
 
 @dataclass
@@ -281,14 +282,38 @@ def run_system(
         probe = system(vault, question)
         result.latencies_ms.append(probe.latency_ms)
         tick()
-        if question.category == 5:
+        if question.category == 5 or not question.evidence:  # nothing to find: scored for abstention only
             result.abstain_scores["adversarial"].append(probe.found)
             continue
         result.abstain_scores["answerable"].append(probe.found)
         scores = score(probe.ranked, question.evidence, probe.packed)
         result.overall.add(scores)
-        label = CATEGORIES.get(question.category, str(question.category))
+        category = question.category
+        label = CATEGORIES.get(category, str(category)) if isinstance(category, int) else category
         result.by_category.setdefault(label, Aggregate()).add(scores)
+
+
+def system_results(systems: Sequence[str]) -> list[SystemResult]:
+    """Empty results for ``systems``; an unknown name is an error naming the known ones."""
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        raise ConfigError(f"unknown system {unknown[0]!r}; known: {', '.join(SYSTEMS)}")
+    return [SystemResult(name) for name in systems]
+
+
+def run_with_progress(
+    result: SystemResult, vault: Any, questions: Sequence[Question], system: SystemFn, progress: Any, label: str
+) -> None:
+    """:func:`run_system` with a progress bar named ``label`` (``progress``: a rich Progress, or None)."""
+    task = progress.add_task(label, total=len(questions)) if progress is not None else None
+
+    def tick() -> None:
+        if progress is not None:
+            progress.advance(task)
+
+    run_system(result, vault, questions, system, tick)
+    if progress is not None:
+        progress.remove_task(task)
 
 
 def report_dict(results: Sequence[SystemResult], conversations: Sequence[Conversation], **extra: Any) -> dict[str, Any]:
@@ -317,17 +342,20 @@ def as_jsonable(value: Any) -> Any:
 # -- the run -------------------------------------------------------------------------------------------------------
 
 
-_PACKS: weakref.WeakKeyDictionary[Any, dict[str, tuple[list[str], float]]] = weakref.WeakKeyDictionary()
+_PACKS: weakref.WeakKeyDictionary[Any, dict[tuple[str, datetime | None], tuple[list[str], float]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _ask_pack(vault: Any, question: str) -> tuple[list[str], float]:
+def _ask_pack(vault: Any, question: Question) -> tuple[list[str], float]:
     """The refs of the pack ``ask`` builds and its found signal: both product rows read it, so it is built once per
     vault and question (kept only while the vault lives)."""
     packs = _PACKS.setdefault(vault, {})
-    if question not in packs:
-        pack = vault.context(question, budget=BUDGET_TOKENS)
-        packs[question] = ([h.ref for h in pack.passages], pack.found)
-    return packs[question]
+    key = (question.question, question.as_of)
+    if key not in packs:
+        pack = vault.context(question.question, as_of=question.as_of, budget=BUDGET_TOKENS)
+        packs[key] = ([h.ref for h in pack.passages], pack.found)
+    return packs[key]
 
 
 def product_system(rerank: bool) -> SystemFn:
@@ -335,9 +363,9 @@ def product_system(rerank: bool) -> SystemFn:
 
     def system(vault: Any, question: Question) -> Probe:
         started = time.perf_counter()
-        hits = vault.search(question.question, k=SEARCH_DEPTH, rerank=rerank)
+        hits = vault.search(question.question, k=SEARCH_DEPTH, as_of=question.as_of, rerank=rerank)
         latency = (time.perf_counter() - started) * 1000
-        packed, signal = _ask_pack(vault, question.question)
+        packed, signal = _ask_pack(vault, question)
         return Probe(ranked=distinct_refs(h.ref for h in hits), packed=list(packed), found=signal, latency_ms=latency)
 
     return system
@@ -350,7 +378,7 @@ def baseline_system(preset: str) -> SystemFn:
 
     def system(vault: Any, question: Question) -> Probe:
         started = time.perf_counter()
-        result = vault.search_result(question.question, k=SEARCH_DEPTH, preset=preset)
+        result = vault.search_result(question.question, k=SEARCH_DEPTH, as_of=question.as_of, preset=preset)
         latency = (time.perf_counter() - started) * 1000
         pack = build_context(result.hits[:ASK_CANDIDATES], BUDGET_TOKENS)
         signals = result.signals
@@ -401,10 +429,7 @@ def run(
     from knowme.vault import create, vault_exists
     from knowme.vault import open as open_vault
 
-    unknown = [s for s in systems if s not in SYSTEMS]
-    if unknown:
-        raise ConfigError(f"unknown system {unknown[0]!r}; known: {', '.join(SYSTEMS)}")
-    results = [SystemResult(name) for name in systems]
+    results = system_results(systems)
     paths = find_conversations(data)
     conversations = [convert(path, work / "transcripts" / path.stem) for path in paths]
     for conversation in conversations:
@@ -425,19 +450,9 @@ def run(
             vault.warm_up()
             log(f"{conversation.name}: {conversation.turns} turns, {len(questions)} questions")
             for result in results:
-                task = (
-                    progress.add_task(f"{conversation.name} {result.name}", total=len(questions)) if progress else None
-                )
-
-                def tick(task: Any = task) -> None:
-                    if progress is not None:
-                        progress.advance(task)
-
                 system = SYSTEMS[result.name]()
-                run_system(result, vault, questions, system, tick)
+                run_with_progress(result, vault, questions, system, progress, f"{conversation.name} {result.name}")
                 result.abstain_scores["unrelated"].extend(system(vault, q).found for q in unrelated)
-                if progress is not None:
-                    progress.remove_task(task)
     return report_dict(results, conversations, ingest_seconds=round(ingest_seconds, 1), budget_tokens=BUDGET_TOKENS)
 
 

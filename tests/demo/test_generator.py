@@ -532,3 +532,69 @@ def test_write_mbox_handles_ten_thousand_quickly(tmp_path: Path) -> None:
     finally:
         box.close()
     assert elapsed < 20  # about 2 s on an idle 2-core machine
+
+
+#: each search question -> words every item of its evidence states (any one spelling of each; ICS and vCard text as
+#: serialised, so a folded line may split a word: only short words are used for those)
+SEARCH_FACTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "annual physical": (("check-up",), ("Fasting",)),
+    "flight do I take to Berlin": (("TP 1524",),),
+    "keys to the new flat": (("Key handover",),),
+    "file my taxes": (("IRS",),),
+    "bring to the dentist": (("insurance card",),),
+    "sofa bed": (("Zoë",),),
+    "performance review": (("Performance review",),),
+    "booking reference": (("K7Q2ZP",),),
+    "New Year's Eve": (("Hugo",),),
+    "Miguel start": (("Atelier Douro",), ("1 September", "20250901")),
+    "climbing": (("Vertigem", "Climbing with Hugo"),),
+    "IKEA": (("IKEA",),),
+    "bread dough": (("75% hydration",),),
+    "bacalhau": (("Fry the onions",),),
+    "leave Lisbon": (("dream job",),),
+    "landlord": (("Beatriz Sousa",),),
+    "books": (("Ricardo Reis",),),
+    "connection-pool": (("610 ms",),),
+    "conference talk": (("Idempotency keys at scale",),),
+    "hiking shoes": (("died", "fell apart"),),
+    "Tom like": (("one-line summary",),),
+    "Porto hub": (("Porto hub",),),
+    "Q1 planning": (("Ledger migration is the Q1-Q2 priority",),),
+    "first night": (("Pizza",),),
+    "pharmacy": (("Farmácia Bonfim",),),
+    "hotel": (("Spreeblick",),),
+    "rollback": (("Björn",),),
+    "Pedro bringing": (("bolo-rei",),),
+    "pages": (("48 of those",),),
+    "proudest": (("reconciliation job",),),
+    "deposit": (("dois meses", "deposit two months"),),
+    "staying for the offsite": (("Quinta da Serra",),),
+    "brother": (("Nurse",),),
+    "mother's phone": (("217 654 321",),),
+    "José from": (("Valencia",),),
+    "known Lena": (("2021 design sprint",),),
+    "stairs": (("sofa",),),
+    "Mãe for her birthday": (("Gulbenkian",),),
+    "water": (("14 degrees",),),
+    "campsite": (("Campo do Gerês",),),
+    "moving crew": (("crew of three",),),
+}
+
+
+def test_every_search_question_names_items_that_state_its_answer(life: tuple[Path, LifeManifest]) -> None:
+    root, manifest = life
+    assert len(manifest.search_questions) == len(SEARCH_FACTS)
+    covered = set()
+    for q in manifest.search_questions:
+        (key,) = [k for k in SEARCH_FACTS if k in q.question]
+        covered.add(key)
+        assert len(set(q.expected_refs)) == len(q.expected_refs)
+        for ref in q.expected_refs:
+            text = resolve(root, ref)
+            for spellings in SEARCH_FACTS[key]:
+                assert any(fact in text for fact in spellings), (q.question, ref, spellings)
+    assert covered == set(SEARCH_FACTS)
+    sources = {ref.split(":", 1)[0] for q in manifest.search_questions for ref in q.expected_refs}
+    assert sources == {"mail", "cal", "vcf", "note", "chat"}
+    other = generate_life(root.parent / "other-year", seed=3, year=2026)  # daily-note refs follow the year
+    assert any("note:Daily/2026-" in ref for q in other.search_questions for ref in q.expected_refs)
