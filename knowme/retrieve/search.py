@@ -169,17 +169,17 @@ def _normalised(scores: Mapping[int, float]) -> dict[int, float]:
 def _distinct_hits(
     ordered: Sequence[int], chunks: Mapping[int, StoredChunk], fused: Mapping[int, float], k: int
 ) -> list[Hit]:
-    """The first ``k`` loaded chunks in ``ordered``, skipping repeats of the same ref and text."""
+    """The first ``k`` loaded chunks in ``ordered``, one per ref: the best passage of each item (a recurring event's
+    other occurrences, a note's other sections and the same message stored from two mailboxes are skipped)."""
     hits: list[Hit] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     for cid in ordered:
         chunk = chunks.get(cid)
         if chunk is None:
             continue
-        key = (chunk.ref, chunk.text)
-        if key in seen:  # the same message stored from two mailboxes
+        if chunk.ref in seen:
             continue
-        seen.add(key)
+        seen.add(chunk.ref)
         hits.append(_hit(chunk, fused[cid]))
         if len(hits) == k:
             break

@@ -81,3 +81,28 @@ def test_rrf_rewards_agreement() -> None:
     fused = rrf([[1, 2, 3], [3, 2, 9]], rrf_k=60)
     assert max(fused, key=fused.__getitem__) in (2, 3)
     assert fused[2] > fused[1] and fused[3] > fused[9]
+
+
+def test_one_hit_per_item(vault: knowme.Vault, tmp_path: Path) -> None:
+    """A recurring event's occurrences and a note's sections are one item each: its best passage stands for it, so
+    the other hits are other items."""
+    (tmp_path / "cal.ics").write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:swim@t\r\nDTSTAMP:20250101T000000Z\r\n"
+        "DTSTART:20250106T070000Z\r\nDTEND:20250106T080000Z\r\nRRULE:FREQ=WEEKLY;COUNT=6\r\n"
+        "SUMMARY:Swimming lessons at the municipal pool\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "Pool.md").write_text(
+        "# Pool\n\n## Swimming\nThe municipal pool swimming lessons need a cap.\n\n"
+        "## Swimming again\nSwimming lessons at the pool: goggles too.\n",
+        encoding="utf-8",
+    )
+    (notes / "Other.md").write_text("# Other\n\nThe pool in the park is closed for swimming.\n", encoding="utf-8")
+    vault.ingest([tmp_path / "cal.ics", notes])
+    assert vault.store.counts()["event"] == 6  # six occurrences, one ref
+    hits = vault.search("swimming lessons pool", k=3)
+    refs = [h.ref for h in hits]
+    assert len(refs) == len(set(refs)) == 3
+    assert set(refs) == {"cal:swim@t", "note:Pool.md", "note:Other.md"}
