@@ -99,7 +99,7 @@ class AppleHealthConnector(Connector):
                     elem.clear()
                     if root is not None:
                         root.clear()  # drop the cleared children the root still holds
-        except ET.ParseError as exc:
+        except (ET.ParseError, LookupError) as exc:  # LookupError: an XML declaration naming an unknown encoding
             damaged = f"the file is damaged ({exc}); {len(days)} day(s) before the damage are kept"
         except OSError as exc:
             raise IngestError(f"cannot read {self.path}: {exc.strerror or exc}") from exc

@@ -46,6 +46,15 @@ def test_damaged_export_keeps_days_before(tmp_path: Path) -> None:
     assert [r.ref for r in seen][:2] == ["health:2024-01-18", "health:2024-01-19"]
 
 
+def test_an_unknown_encoding_in_the_declaration_is_a_clear_error(tmp_path: Path) -> None:
+    path = write_export(tmp_path / "apple_health_export" / "export.xml", days=1)
+    data = path.read_bytes()
+    assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
+    path.write_bytes(data.replace(b'encoding="UTF-8"', b'encoding="U-F-8"', 1))
+    with pytest.raises(IngestError, match="damaged.*U-F-8"):
+        list(AppleHealthConnector(path).iter_records())
+
+
 def test_ingest_and_search(vault: knowme.Vault, tmp_path: Path) -> None:
     path = write_export(tmp_path / "export.xml", days=4)
     assert vault.ingest(path).added == {"document": 4}
