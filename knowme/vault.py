@@ -33,7 +33,7 @@ from knowme.plugins import embedders, rerankers
 from knowme.retrieve.abstain import found
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.rerank import Reranker as PassageReranker
-from knowme.retrieve.rerank import rerank_hits
+from knowme.retrieve.rerank import rerank_scored
 from knowme.retrieve.search import HYBRID, PRESETS, SearchPreset, SearchResult, run_search
 from knowme.store.base import ForgettingStore, GovernanceStore, PortableStore, SearchFilters, Store
 from knowme.store.keys import KEY_FILE, create_key_file, keyring_delete, keyring_get, keyring_set, resolve_passphrase
@@ -241,14 +241,16 @@ class Vault:
         feedback = self._reranker() if personalize else None
         fetch = max(k, depth, 2 * k if feedback is not None else k)
         result = run_search(self.store, self.embedder, query, k=fetch, filters=filters, preset=preset)
-        hits = result.hits
+        hits, found_by_reranker = result.hits, None
         if depth:
-            hits = rerank_hits(make_reranker(self.settings.search.reranker), query, hits, depth)
+            reranker = make_reranker(self.settings.search.reranker)
+            hits, best = rerank_scored(reranker, query, hits, depth)
+            found_by_reranker = reranker.found(best) if best is not None else None
         if feedback is not None:
             from knowme.persona.feedback import user_names
 
             hits = feedback.rerank(hits, user_names(self.store))
-        return replace(result, hits=hits[:k])
+        return replace(result, hits=hits[:k], found=found_by_reranker)
 
     def _reranker(self) -> Reranker | None:
         from knowme.persona.feedback import load_reranker
@@ -296,7 +298,7 @@ class Vault:
             from knowme.graph.context import entity_passages
 
             hits = [*entity_passages(self.store, question, when), *hits]
-        return hits, found(result.signals)
+        return hits, result.found if result.found is not None else found(result.signals)
 
     def context(
         self,

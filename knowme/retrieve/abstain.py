@@ -1,7 +1,9 @@
 """How sure retrieval is that the vault holds an answer: the "not found" signal ``ask`` uses to say it does not know.
 
-A logistic function of the raw signals of a search (:class:`knowme.retrieve.search.Signals`): the best cosine
-similarity of the question to any passage, and the share of the question's terms found in the best passage.
+When the reranker has read the passages, ``ask`` uses its calibrated signal (:meth:`knowme.retrieve.rerank.Reranker.
+found`, ROC AUC 0.998 against unrelated questions); this module is the fallback: a logistic function of the raw
+signals of a search (:class:`knowme.retrieve.search.Signals`), the best cosine similarity of the question to any
+passage and the share of the question's terms found in the best passage (ROC AUC 0.92).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from knowme.retrieve.search import Signals
 INTERCEPT = -5.28
 COSINE_WEIGHT = 9.28
 COVERAGE_WEIGHT = 4.19
-# `ask` says it found nothing below this: on that split 92% of answerable questions pass, 65% of unrelated ones stop.
+# `ask` says it found nothing below this: on that split, with the reranker's signal 98.9% of answerable questions pass
+# and 97.5% of unrelated ones stop; with this module's, 92% and 65%.
 NOT_FOUND_BELOW = 0.3
 
 

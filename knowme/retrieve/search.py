@@ -89,6 +89,7 @@ class SearchResult:
     hits: list[Hit]
     signals: Signals
     analysis: QueryAnalysis
+    found: float | None = None  # the reranker's confidence that the hits answer the query, when it read them
 
 
 @cache

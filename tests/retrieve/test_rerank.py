@@ -134,3 +134,39 @@ def test_rerank_depth_zero_turns_it_off(vault: knowme.Vault, fake: ByWord) -> No
 def test_an_unknown_reranker_is_named_in_the_error() -> None:
     with pytest.raises(ConfigError, match="unknown reranker 'nope'"):
         knowme.vault.make_reranker("nope")
+
+
+def test_the_rerankers_best_score_comes_back_with_the_order() -> None:
+    hits = [hit(f"chat:m{i}", text) for i, text in enumerate(["a", "pottery pottery", "pottery"])]
+    out, best = rerank.rerank_scored(ByWord("pottery"), "q", hits, depth=2)
+    assert best == 2.0 and [h.ref for h in out] == [h.ref for h in rerank_hits(ByWord("pottery"), "q", hits, 2)]
+    assert rerank.rerank_scored(ByWord("pottery"), "q", hits[2:], depth=2)[1] == 1.0  # one passage is read too
+    assert rerank.rerank_scored(ByWord("pottery"), "q", [], depth=2) == ([], None)
+    assert ByWord("x").found(3.0) is None  # no calibration: the search's own signal stands
+    bundled = MiniLMCrossEncoder()
+    values = [bundled.found(x) for x in (-10.0, -5.0, 0.0, 5.0)]
+    assert values == sorted(values) and 0 < values[0] < 0.01 and values[-1] > 0.99  # type: ignore[operator]
+
+
+def test_ask_says_whether_the_vault_holds_an_answer_with_the_rerankers_signal(
+    vault: knowme.Vault, tmp_path: Path
+) -> None:
+    from knowme.retrieve.abstain import NOT_FOUND_BELOW, found
+
+    vault.ingest(write_chat(tmp_path / "ana-ben.chat.jsonl"))
+    held = vault.context("How long has Ben been into woodworking?")
+    absent = vault.context("Which team won the 1998 World Cup final in Paris?")
+    assert held.found >= NOT_FOUND_BELOW > absent.found
+    assert absent.found < 0.05  # the search's own signal is less sure: some words ("final", "Paris") match nothing
+    signals = vault.search_result("Which team won the 1998 World Cup final in Paris?", k=40).signals
+    assert found(signals) > absent.found
+
+
+def test_without_a_calibration_the_searchs_signal_stands(vault: knowme.Vault, fake: ByWord) -> None:
+    from knowme.retrieve.abstain import found
+    from knowme.vault import ASK_CANDIDATES
+
+    question = "What is left to do on the bookshelf?"
+    expected = found(vault.search_result(question, k=ASK_CANDIDATES).signals)
+    assert vault.context(question).found == pytest.approx(expected)
+    assert fake.calls  # the fake reranker did read the passages
