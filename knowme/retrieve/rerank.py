@@ -82,7 +82,8 @@ class MiniLMCrossEncoder(Reranker):
     batch_size = 8  # passages of similar length per run, so little padding
     # The found signal from the best logit over the passages read: a class-balanced logistic regression on LoCoMo's
     # development split, 760 answerable questions against 200 asked of another conversation's vault (ROC AUC 0.998
-    # left one conversation out, against 0.916 for the search's own signal; docs/retrieval.md).
+    # left one conversation out, against 0.916 for the search's own signal; `ask` uses the mean of the two, see
+    # docs/retrieval.md).
     FOUND_INTERCEPT = 4.32
     FOUND_WEIGHT = 1.04
 
