@@ -244,7 +244,9 @@ class Vault:
         hits, found_by_reranker = result.hits, None
         if depth:
             reranker = make_reranker(self.settings.search.reranker)
-            hits, best = rerank_scored(reranker, query, hits, depth)
+            people = result.analysis.relatives  # "my brother" reads as "my brother (Pedro Almeida)" to the reranker
+            asked = f"{query} ({', '.join(people)})" if people else query
+            hits, best = rerank_scored(reranker, asked, hits, depth)
             found_by_reranker = reranker.found(best) if best is not None else None
         if feedback is not None:
             from knowme.persona.feedback import user_names

@@ -242,6 +242,7 @@ class QueryAnalysis:
     speakers: frozenset[str]  # chat speakers the question names ("What did Caroline research?")
     dense_text: str  # the question without those names: their messages are told apart by author instead
     windows: tuple[Window, ...] = ()  # the days the question points at ("on 9 November 2022", "last week")
+    relatives: tuple[str, ...] = ()  # names of the people it calls by their relation to the owner ("my brother")
 
 
 def _name_pattern(name: str) -> re.Pattern[str]:

@@ -251,7 +251,7 @@ def _with_relatives(store: Store, analysis: QueryAnalysis, today: date) -> Query
     if not names:
         return analysis
     extra = [t for t in query_terms(" ".join(names)) if t not in analysis.terms]
-    return replace(analysis, terms=[*analysis.terms, *extra])
+    return replace(analysis, terms=[*analysis.terms, *extra], relatives=tuple(names))
 
 
 def run_search(

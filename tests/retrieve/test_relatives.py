@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 import knowme
 from knowme.graph.context import relatives_named
 from knowme.retrieve.search import HYBRID
@@ -60,3 +62,24 @@ def test_my_brother_finds_his_card(vault: knowme.Vault, tmp_path: Path) -> None:
     # someone else's relative is not the owner's, and a question without one costs nothing
     assert relatives_named(vault.store, "What does Rui's brother do?", date.today()) == []
     assert relatives_named(vault.store, "What does Pedro do?", date.today()) == []
+
+
+def test_the_reranker_reads_the_name_too(vault: knowme.Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.retrieve.test_rerank import ByWord
+
+    (tmp_path / "contacts.vcf").write_text(CARDS, encoding="utf-8")
+    write_messages(
+        tmp_path / "mail.mbox",
+        [
+            {"From": "Sofia Almeida <sofia@home.example>", "To": to, "Subject": "Hi", "body": "See you soon.",
+             "Date": f"Mon, 0{n + 1} Jun 2025 09:00:00 +0000", "Message-ID": f"<r{n}@home.example>"}
+            for n, to in enumerate(["Ana <ana@home.example>", "Bea <bea@home.example>", "Rui <rui@shop.example>"])
+        ],
+    )  # fmt: skip
+    vault.ingest([tmp_path / "contacts.vcf", tmp_path / "mail.mbox"])
+    fake = ByWord("nurse")
+    monkeypatch.setattr(knowme.vault, "make_reranker", lambda name: fake)
+    vault.context("What does my brother do for a living?")
+    assert fake.calls[-1][0] == "What does my brother do for a living? (Pedro Almeida)"
+    vault.context("What does Rui do for a living?")
+    assert fake.calls[-1][0] == "What does Rui do for a living?"
