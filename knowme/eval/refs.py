@@ -33,7 +33,6 @@ from knowme.eval.locomo import BUDGET_TOKENS, PASSPHRASE, SYSTEMS, Question, run
 
 @dataclass
 class QuestionSet:
-    name: str
     questions: list[Question]
     dropped_evidence: list[str] = field(default_factory=list)  # refs that name no item
     questions_without_evidence: int = 0  # skipped: every ref was unknown
@@ -102,11 +101,11 @@ def demo_questions(manifest: Any) -> list[Question]:
     ]
 
 
-def check_evidence(vault: Any, name: str, questions: Sequence[Question]) -> QuestionSet:
+def check_evidence(vault: Any, questions: Sequence[Question]) -> QuestionSet:
     """Drop (and count) refs that name no item of ``vault``; skip questions left with none."""
     known: dict[str, bool] = {}
     kept: list[Question] = []
-    out = QuestionSet(name, kept)
+    out = QuestionSet(kept)
     for q in questions:
         refs = []
         for ref in q.evidence:
@@ -148,7 +147,7 @@ def run(
         if not sum(counts.values()):
             raise ConfigError(f"nothing was ingested from {', '.join(map(str, paths))}")
         vault.warm_up()
-        checked = check_evidence(vault, name, questions)
+        checked = check_evidence(vault, questions)
         log(f"{name}: {sum(counts.values())} items, {len(checked.questions)} questions")
         for result in results:
             run_with_progress(result, vault, checked.questions, SYSTEMS[result.name](), progress, result.name)
