@@ -409,7 +409,7 @@ def small_threads(book: MailBook) -> None:
         book.thread(
             subject,
             [
-                Step(who, start, opener, to=("me",), key=subject),
+                Step(who, start, opener, to=("me",)),
                 Step("me", start + timedelta(minutes=rng.randrange(5, 90)), reply),
                 Step(who, start + timedelta(minutes=rng.randrange(95, 240)), closer),
             ],
