@@ -1,7 +1,7 @@
 """Hybrid retrieval: BM25 over FTS5 and cosine similarity over vectors, read in conversation order.
 
-The default preset (``hybrid``) works in four steps, each measured on the LoCoMo development split with
-``knowme eval locomo`` (see docs/retrieval.md for the figures):
+The default preset (``hybrid``) works in these steps, each measured on the LoCoMo development split with
+``knowme eval locomo`` or on the sample life with ``knowme eval refs`` (see docs/retrieval.md for the figures):
 
 1. **Query analysis** (:func:`knowme.retrieve.query.analyse`): the chat speakers a question names. The question is
    embedded without those names (a message rarely names its own author), while BM25 keeps them.
@@ -9,10 +9,12 @@ The default preset (``hybrid``) works in four steps, each measured on the LoCoMo
    ``as_of``): BM25 scores and cosine similarities.
 3. **Thread context**: an answer is often a reply whose words are in the message before it ("How long have you
    been painting?" / "Since I was 17"). A chunk's score in each list gains ``PREVIOUS_WEIGHT`` times the best score
-   of the item it follows and ``FOLLOWING_WEIGHT`` times the best of the items that follow it (``Record.follows``:
-   the previous chat turn, the email replied to). Neighbours obey the same filters, so ``as_of`` still holds.
+   of the item it follows and ``FOLLOWING_WEIGHT`` times the best of the items that follow it (``Record.follows``
+   of the ``THREAD_KINDS``: the previous chat turn). Neighbours obey the same filters, so ``as_of`` still holds.
 4. **Weighted fusion** of the two lists, each divided by its best score: ``bm25 + DENSE_WEIGHT * dense``. Chat
    messages by someone other than the speakers the question names are scaled by ``OTHER_SPEAKER_FACTOR``.
+5. **People's cards**: the contact card of a person the question names (or calls "my brother") scores at least
+   ``CARD_WEIGHT`` times the best candidate's score: it answers what such questions ask in words they rarely use.
 
 The presets ``bm25``, ``dense`` and ``rrf`` (reciprocal-rank fusion, ``sum(1 / (rrf_k + rank))``, the previous
 default) are the plain baselines, kept for comparison.
@@ -20,11 +22,12 @@ default) are the plain baselines, kept for comparison.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -32,19 +35,22 @@ from knowme.models import Hit
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.query import QueryAnalysis, analyse, query_terms
 from knowme.retrieve.when import Window
-from knowme.store.base import SearchFilters, Store, StoredChunk
+from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk
 
 PREVIOUS_WEIGHT = 0.5
 FOLLOWING_WEIGHT = 0.2
 DENSE_WEIGHT = 0.8
 OTHER_SPEAKER_FACTOR = 0.6
 TIME_WEIGHT = 0.5
+CARD_WEIGHT = 0.7
+MAX_CARDS = 2
 QUESTION_FACTOR = 0.8
 #: Kinds read with their thread neighbours: a chat turn's topic is often only in the turns around it ("Since I was
 #: 17" answers "How long have you been painting?"). A mail reply repeats its subject and usually quotes the message
 #: it answers, so lending it that message's score counts the same words twice (on the sample life it lost the right
 #: first hit of 10 questions in 49: MRR 0.763 -> 0.637).
 THREAD_KINDS = ("chat_message",)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 TIME_MARGIN = timedelta(days=1)  # stored times are UTC or the sender's zone: a day either side covers any zone
 
 
@@ -55,7 +61,7 @@ class SearchPreset:
     name: str
     use_bm25: bool = True
     use_dense: bool = True
-    depth: int = 100
+    depth: int = 150
     rrf_k: int = 60
     fusion: str = "weighted"  # "weighted": normalised score sum; "rrf": reciprocal-rank fusion
     thread: bool = True  # read chunks with their thread neighbours
@@ -63,11 +69,20 @@ class SearchPreset:
     time: bool = True  # prefer what was written on the days the question names
     turns: bool = True  # a chat turn that only asks counts less
     relatives: bool = True  # "my brother" also searches for the brother's name, as the graph knows it
+    cards: bool = True  # the contact card of a person the question names joins the candidates
 
 
 HYBRID = SearchPreset("hybrid")
 _PLAIN = SearchPreset(
-    "plain", depth=50, fusion="rrf", thread=False, speakers=False, time=False, turns=False, relatives=False
+    "plain",
+    depth=150,
+    fusion="rrf",
+    thread=False,
+    speakers=False,
+    time=False,
+    turns=False,
+    relatives=False,
+    cards=False,
 )
 RRF = replace(_PLAIN, name="rrf")
 BM25_ONLY = replace(_PLAIN, name="bm25", use_dense=False)
@@ -254,6 +269,55 @@ def _with_relatives(store: Store, analysis: QueryAnalysis, today: date) -> Query
     return replace(analysis, terms=[*analysis.terms, *extra], relatives=tuple(names))
 
 
+@lru_cache(maxsize=8192)
+def _name_words(text: str) -> tuple[str, ...]:
+    return tuple(w.casefold() for w in _WORD.findall(text))
+
+
+def _passes(chunk: StoredChunk, filters: SearchFilters) -> bool:
+    """``filters`` applied to one loaded chunk as the stores apply them (an undated item is before any time)."""
+    if filters.kinds and chunk.kind not in filters.kinds:
+        return False
+    if filters.sources and not any(chunk.source.startswith(prefix) for prefix in filters.sources):
+        return False
+    when = chunk.timestamp.timestamp() if chunk.timestamp else float(UNDATED)
+    if filters.since_epoch is not None and when < filters.since_epoch:
+        return False
+    return filters.until_epoch is None or when <= filters.until_epoch
+
+
+def _person_cards(store: Store, analysis: QueryAnalysis, filters: SearchFilters) -> dict[int, StoredChunk]:
+    """The contact cards of the people ``analysis`` names: by full name, by a capitalised first name no other card
+    shares, or as the relative it calls them ("my brother" -> Pedro Almeida). A card answers what a question about
+    a person most often asks (a birthday, a job, how they are known) but shares few words with it: "How long have I
+    known Lena?" matches a dozen mails about Lena better than the card's "Note: Friend since the 2021 design
+    sprint" among its other fields. A lower-case word is not read as a first name ("who will water the plants?")."""
+    if filters.kinds and "contact" not in filters.kinds:
+        return {}
+    directory = store.contact_cards()
+    if not directory:
+        return {}
+    asked = set(_name_words(" ".join([analysis.text, *analysis.relatives])))
+    capitalised = {w.casefold() for w in _WORD.findall(analysis.text) if w[:1].isupper()}
+    named = {cid: _name_words(title) for cid, title in directory.items()}
+    firsts: dict[str, int] = {}
+    for words in named.values():
+        if words:
+            firsts[words[0]] = firsts.get(words[0], 0) + 1
+    full = [cid for cid, words in named.items() if words and set(words) <= asked]
+    first = [
+        cid
+        for cid, words in named.items()
+        if words and cid not in full and len(words[0]) > 2 and words[0] in capitalised and firsts[words[0]] == 1
+    ]
+    chosen = (full + first)[: 2 * MAX_CARDS]
+    if not chosen:
+        return {}
+    loaded = store.load_chunks(chosen)
+    cards = {cid: loaded[cid] for cid in chosen if cid in loaded and _passes(loaded[cid], filters)}
+    return dict(list(cards.items())[:MAX_CARDS])
+
+
 def run_search(
     store: Store,
     embedder: Embedder,
@@ -305,6 +369,14 @@ def run_search(
             if chunk.timestamp is not None and _in_windows(chunk.timestamp, windows):
                 fused[cid] += TIME_WEIGHT * top
         ordered = sorted(ordered, key=lambda cid: (-fused[cid], cid))
+    if preset.cards:  # the card of a person the question names ranks with the better half of the candidates
+        cards = _person_cards(store, analysis, filters)
+        if cards:
+            top = max(fused.values(), default=1.0)
+            for cid in cards:
+                fused[cid] = max(fused.get(cid, 0.0), CARD_WEIGHT * top)
+            chunks.update(cards)
+            ordered = sorted(set(ordered) | set(cards), key=lambda cid: (-fused[cid], cid))
     # Demotions (factors below 1) need each chunk's author and text. Chunks are read in fused order a window at a
     # time (most searches need little more than k of them) until the k-th hit, demoted, still scores at least as
     # high as the best unread chunk could: the result is the same as demoting every candidate first.

@@ -138,6 +138,11 @@ class Store(ABC):
         """Every author name of a chat message in the vault (query analysis looks for them in questions)."""
 
     @abstractmethod
+    def contact_cards(self) -> Mapping[int, str]:
+        """Every contact card's chunk ids, each with the name the card is filed under (search looks for them in
+        questions)."""
+
+    @abstractmethod
     def load_chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]: ...
 
     # -- small state -----------------------------------------------------------------------------------------

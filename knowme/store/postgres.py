@@ -434,6 +434,12 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, PgArtifacts, Store):
         names = (self.c.text(a, "records.author") for (a,) in rows)
         return frozenset(n for n in names if n.strip())
 
+    def contact_cards(self) -> dict[int, str]:
+        rows = self._q(
+            "SELECT c.id, r.title FROM records r JOIN chunks c ON c.record_id = r.id WHERE r.kind = 'contact'"
+        )
+        return {int(cid): self.c.text(title, "records.title") for cid, title in rows if title is not None}
+
     def load_chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         ids = list(dict.fromkeys(int(i) for i in chunk_ids))
         if not ids:

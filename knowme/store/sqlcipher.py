@@ -456,6 +456,16 @@ class SQLCipherStore(
         result: frozenset[str] = self._per_generation("speakers", load)
         return result
 
+    def contact_cards(self) -> dict[int, str]:
+        def load() -> dict[int, str]:
+            rows = self._q(
+                "SELECT c.id, r.title FROM records r JOIN chunks c ON c.record_id = r.id WHERE r.kind = 'contact'"
+            )
+            return {int(cid): str(title) for cid, title in rows if title}
+
+        result: dict[int, str] = self._per_generation("contact_cards", load)
+        return result
+
     def _generation(self) -> str:
         """``vector_generation``, read again only when the file may have changed: ``PRAGMA data_version`` moves when
         another connection commits (a cheap header check instead of a query per search), and every commit of this

@@ -106,3 +106,27 @@ def test_one_hit_per_item(vault: knowme.Vault, tmp_path: Path) -> None:
     refs = [h.ref for h in hits]
     assert len(refs) == len(set(refs)) == 3
     assert set(refs) == {"cal:swim@t", "note:Pool.md", "note:Other.md"}
+
+
+def test_a_search_for_ten_is_the_first_ten_of_a_search_for_fifty(
+    filled: knowme.Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both read the same candidates, so asking for more hits never reorders the first ones (the evaluation's
+    figures, taken from a search for 50, hold for `search(q, k=10)` and for the pack `ask` builds from 40)."""
+    asked: list[tuple[str, int]] = []
+    for name in ("fts_search", "vector_search"):
+        read = getattr(filled.store, name)
+
+        def spy(what: object, depth: int, *args: object, _read=read, _name=name) -> object:  # noqa: ANN001
+            asked.append((_name, depth))
+            return _read(what, depth, *args)
+
+        monkeypatch.setattr(filled.store, name, spy)
+    for query in ("pottery class with Anna", "When is the dentist appointment?", "budget spreadsheet"):
+        asked.clear()
+        top10 = [h.ref for h in filled.search(query, k=10)]
+        depths_for_ten = sorted(asked)
+        asked.clear()
+        top50 = [h.ref for h in filled.search(query, k=50)]
+        assert sorted(asked) == depths_for_ten and depths_for_ten  # the same candidates were read
+        assert top10 == top50[:10]

@@ -103,6 +103,17 @@ def test_records_round_trip_and_listing(store: Any) -> None:
     assert store.get_record(records[1].id) is None and store.chunk_count() == 4
 
 
+def test_contact_cards_list_each_cards_chunks_by_name(store: Any) -> None:
+    life(store)
+    assert store.contact_cards() == {}
+    card = put(store, 7, "Email: lena@design.example. Birthday: 23 April", kind="contact", source="contacts:/home/me")
+    ids = set(store.contact_cards())
+    assert len(ids) == 1 and set(store.contact_cards().values()) == {card.title}
+    assert [c.ref for c in store.load_chunks(list(ids)).values()] == [card.ref]
+    store.delete_records([card.id])
+    assert store.contact_cards() == {}  # a write is seen at once
+
+
 def test_upsert_replaces_the_chunks(store: Any) -> None:
     first = put(store, 0, "an old text about the garden")
     put(store, 0, "a new text about the kitchen")
