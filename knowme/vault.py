@@ -89,6 +89,27 @@ def make_embedder(settings: Settings) -> Embedder:
     return cls()
 
 
+#: The embedder every vault used before vaults recorded which one made their vectors.
+FIRST_EMBEDDER = "minilm"
+
+
+def check_embedder(store: Store, embedder: Embedder) -> None:
+    """Vectors compare only with vectors of the same model: remember which embedder made the store's, refuse another.
+
+    The dimension alone does not tell two 384-dimensional models apart, and a question embedded by one model finds
+    nothing sensible among the vectors of another.
+    """
+    stored = store.get_meta("embedder")
+    if stored is None:
+        stored = FIRST_EMBEDDER if store.chunk_count() else embedder.name
+        store.set_meta("embedder", stored)
+    if stored != embedder.name:
+        raise ConfigError(
+            f"this vault's vectors were made by the {stored!r} embedder, but the settings name {embedder.name!r}; "
+            f'set [embedder] name = "{stored}" in config.toml, or export and import into a new vault to change it'
+        )
+
+
 @cache
 def make_reranker(name: str) -> PassageReranker:
     """The reranker plugin ``name``, one instance per process (its model loads once, on first use)."""
@@ -1083,6 +1104,7 @@ def open(  # noqa: A001 - the documented API name
 
     served = service_store(lambda: make_embedder(settings))
     if served is not None:
+        _checked(served[0], served[1])
         return Vault(folder, served[0], served[1], settings)
     db = folder / VAULT_FILE
     keyfile = folder / KEY_FILE
@@ -1098,4 +1120,13 @@ def open(  # noqa: A001 - the documented API name
         key = create_key_file(folder, resolve_passphrase(folder, passphrase, creating=True))
     embedder = make_embedder(settings)
     store = SQLCipherStore(db, key, dim=embedder.dim)
+    _checked(store, embedder)
     return Vault(folder, store, embedder, settings)
+
+
+def _checked(store: Store, embedder: Embedder) -> None:
+    try:
+        check_embedder(store, embedder)
+    except ConfigError:
+        store.close()
+        raise
