@@ -166,7 +166,7 @@ def rerank_scored(
     """:func:`rerank_hits`, and the reranker's best score over the passages it read (None when it read none)."""
     top, rest = list(hits[:depth]), list(hits[depth:])
     if not top:
-        return [*top, *rest], None
+        return list(hits), None
     scores = reranker.score(query, [passage_text(h) for h in top])
     if len(top) < 2:
         return [*top, *rest], float(scores[0])

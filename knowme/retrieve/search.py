@@ -23,6 +23,7 @@ default) are the plain baselines, kept for comparison.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from knowme.graph.names import fold, name_key
 from knowme.models import Hit
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.query import QueryAnalysis, analyse, query_terms
@@ -270,8 +272,9 @@ def _with_relatives(store: Store, analysis: QueryAnalysis, today: date) -> Query
 
 
 @lru_cache(maxsize=8192)
-def _name_words(text: str) -> tuple[str, ...]:
-    return tuple(w.casefold() for w in _WORD.findall(text))
+def _card_name(title: str) -> tuple[str, ...]:
+    """A card's name as the graph compares names (``name_key``: folded, "Fischer, Lena" turned round), in words."""
+    return tuple(name_key(title).split())
 
 
 def _passes(chunk: StoredChunk, filters: SearchFilters) -> bool:
@@ -297,19 +300,18 @@ def _person_cards(store: Store, analysis: QueryAnalysis, filters: SearchFilters)
     directory = store.contact_cards()
     if not directory:
         return {}
-    asked = set(_name_words(" ".join([analysis.text, *analysis.relatives])))
-    capitalised = {w.casefold() for w in _WORD.findall(analysis.text) if w[:1].isupper()}
-    named = {cid: _name_words(title) for cid, title in directory.items()}
-    firsts: dict[str, int] = {}
-    for words in named.values():
-        if words:
-            firsts[words[0]] = firsts.get(words[0], 0) + 1
+    asked = set(fold(" ".join([analysis.text, *analysis.relatives])).split())
+    capitalised = {fold(w) for w in _WORD.findall(analysis.text) if w[:1].isupper()}
+    named = {cid: _card_name(title) for cid, title in directory.items()}
     full = [cid for cid, words in named.items() if words and set(words) <= asked]
     first = [
         cid
         for cid, words in named.items()
-        if words and cid not in full and len(words[0]) > 2 and words[0] in capitalised and firsts[words[0]] == 1
+        if words and cid not in full and len(words[0]) > 2 and words[0] in capitalised
     ]
+    if first:  # a first name stands for someone only when no other card has it
+        firsts = Counter(words[0] for words in named.values() if words)
+        first = [cid for cid in first if firsts[named[cid][0]] == 1]
     chosen = (full + first)[: 2 * MAX_CARDS]
     if not chosen:
         return {}
