@@ -21,8 +21,8 @@ from pathlib import Path
 import knowme
 from knowme.demo.generator import generate_life
 from knowme.demo.truth import ground_truth
-from knowme.graph.model import USER_ID
-from knowme.graph.names import email_key, is_email, name_key
+from knowme.models.graph import USER_ID
+from knowme.text.names import email_key, is_email, name_key
 
 
 def _pr(tp: int, predicted: int, actual: int) -> tuple[float, float, float]:

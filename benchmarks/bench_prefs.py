@@ -11,7 +11,7 @@ scheduling, travel, writing), asks questions that invite a violation and prints:
   model's first reply (with the rules in its prompt), after enforcement (asked again once; what is left gets a
   note), and, as a baseline, the same questions asked with no preference stated, checked against the same rules.
 - how often the note was needed, and how long a checked answer takes.
-- checker quality: precision and recall of :func:`knowme.persona.comply.check` on :data:`LABELLED`, answer texts
+- checker quality: precision and recall of :func:`knowme.assist.comply.check` on :data:`LABELLED`, answer texts
   written by hand (violating and respecting, with negated mentions and past reports), at the level of (answer,
   preference) pairs.
 
@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 import knowme
+from knowme.assist.comply import check
 from knowme.demo.generator import generate_life
-from knowme.persona.comply import check
-from knowme.persona.model import Preference
+from knowme.models.persona import Preference
 from knowme.persona.prefs import make_preference
 
 PREFERENCES: dict[str, str] = {

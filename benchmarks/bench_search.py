@@ -37,7 +37,7 @@ def make_pool(mbox: Path) -> tuple[list, np.ndarray, float]:
     import knowme
     from knowme.connectors.email import MboxConnector
     from knowme.extract.chunking import chunk_record
-    from knowme.retrieve.embedders import MiniLMEmbedder
+    from knowme.llm.embedders import MiniLMEmbedder
 
     started = time.perf_counter()
     pool: list[tuple[knowme.Record, list]] = []

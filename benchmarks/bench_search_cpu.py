@@ -4,7 +4,7 @@
                                           [--profile] [--json PATH]
 
 Opens the vault made by ``benchmarks/bench_server.py --vault DIR`` (10,000 generated emails), wraps its embedder in
-the server's :class:`~knowme.retrieve.batching.BatchingEmbedder` (so repeated queries hit the query-vector cache,
+the server's :class:`~knowme.llm.batching.BatchingEmbedder` (so repeated queries hit the query-vector cache,
 as on the server), warms up as ``knowme serve`` does, then runs ``--searches`` owner searches (``Vault.search``, the
 path ``GET /api/search`` takes) one after the other with the bench_server queries (``--unique``: every query
 different, every one embedded). Prints the process CPU time (``time.process_time``: every thread, user and system)
@@ -43,7 +43,7 @@ def main() -> None:
         os.environ["KNOWME_EMBED_BACKEND"] = args.backend
 
     import knowme
-    from knowme.retrieve.batching import BatchingEmbedder
+    from knowme.llm.batching import BatchingEmbedder
 
     with knowme.open(args.vault, PASSPHRASE) as vault:
         vault.embedder = BatchingEmbedder(vault.embedder)

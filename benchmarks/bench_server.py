@@ -91,7 +91,7 @@ def server_cpu(pid: int) -> float | None:
 
 def make_token(home: Path) -> str:
     import knowme
-    from knowme.server.auth import issue_token
+    from knowme.interfaces.http.auth import issue_token
 
     with knowme.open(home, PASSPHRASE) as vault:
         return issue_token(vault.store)

@@ -163,8 +163,9 @@ def pool_sentences(rng: random.Random, size: int) -> list[str]:
 
 def write_users(args: argparse.Namespace, url: str) -> tuple[dict[str, str], dict[str, list[Item]], list[str]]:
     from knowme.extract.chunking import chunk_record
+    from knowme.llm.embedders import MiniLMEmbedder
     from knowme.models import Record
-    from knowme.retrieve.embedders import MiniLMEmbedder
+    from knowme.privacy.grants import enrol
     from knowme.store.service import Service
 
     rng = random.Random(11)
@@ -185,7 +186,7 @@ def write_users(args: argparse.Namespace, url: str) -> tuple[dict[str, str], dic
         rng = random.Random(1000 + u)
         noise = np.random.default_rng(u)
         name = f"user{u:03d}"
-        token = service.add_user(name)
+        token = enrol(service, name)
         store = service.open_store(name, dim=embedder.dim)
         mine: list[Item] = []
         try:

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import knowme  # noqa: E402
-from tests.sources.mail import deliver, make_maildir, message  # noqa: E402
-from tests.sources.servers import Dovecot  # noqa: E402
+from tests.ingest.sources.mail import deliver, make_maildir, message  # noqa: E402
+from tests.ingest.sources.servers import Dovecot  # noqa: E402
 
 PASSPHRASE = "bench sources passphrase"
 

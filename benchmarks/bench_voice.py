@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any
 
 import knowme
-from knowme.demo.generator import generate_life
-from knowme.demo.run import ingest_targets
+from knowme.demo.generator import generate_life, ingest_targets
+from knowme.learn.artifacts import ADAPTER, load_state
 from knowme.learn.corpus import training_texts
 from knowme.learn.model import AdapterState, attach, load_base
 from knowme.learn.trainer import batch_tensors, perplexity, sequence_nll
-from knowme.learn.voice import ADAPTER, combine_states, load_manifest, load_state, shard_states
+from knowme.learn.voice import combine_states, load_manifest, shard_states
 
 PASSPHRASE = "bench-voice"
 CANARY = "the door code for the storage unit is {}"
@@ -254,8 +254,8 @@ def style(vault: knowme.Vault, held_refs: set[str], drafts: int) -> None:
     from bench_persona import FEATURES, agreement
 
     from knowme.assist.draft import draft_reply
+    from knowme.learn.artifacts import adapter_in_use
     from knowme.learn.generate import AdaptedBackend
-    from knowme.learn.voice import adapter_in_use
     from knowme.persona.style import sent_messages, split_message
 
     class BaseModel(AdaptedBackend):  # the same transformers generation, without the adapter

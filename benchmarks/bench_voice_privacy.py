@@ -31,10 +31,10 @@ from pathlib import Path
 
 from bench_voice import build, measure, peak_mb, split_held_out
 
+from knowme.learn.artifacts import ADAPTER, load_state
 from knowme.learn.dp import DPSettings
 from knowme.learn.model import AdapterState
 from knowme.learn.trainer import TrainSettings, fresh_state
-from knowme.learn.voice import ADAPTER, load_state
 
 
 def federated(

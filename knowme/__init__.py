@@ -19,7 +19,8 @@ from knowme.errors import (
     WrongPassphrase,
 )
 from knowme.models import Answer, Hit, IngestReport, ItemProblem, Record
-from knowme.vault import Vault, open  # noqa: A004 - the documented API name
+from knowme.opening import open  # noqa: A004 - the documented API name
+from knowme.vault import Vault
 
 __version__ = "0.1.0"
 

@@ -10,18 +10,22 @@ implementations. Third-party packages add theirs through the ``knowme`` entry po
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pluggy
 
+from knowme.errors import ConfigError
+
 if TYPE_CHECKING:
     from knowme.connectors.base import Connector
-    from knowme.graph.extractors import Extractor
+    from knowme.extract.extractors import Extractor
     from knowme.llm.base import ChatBackend
-    from knowme.retrieve.embedders import Embedder
-    from knowme.retrieve.rerank import Reranker
+    from knowme.llm.embedders import Embedder
+    from knowme.llm.rerank import Reranker
 
+T = TypeVar("T")
 hookspec = pluggy.HookspecMarker("knowme")
 hookimpl = pluggy.HookimplMarker("knowme")
 
@@ -36,12 +40,12 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.takeout",
     "knowme.connectors.health",
     "knowme.connectors.bank",
-    "knowme.retrieve.embedders",
-    "knowme.retrieve.rerank",
+    "knowme.llm.embedders",
+    "knowme.llm.rerank",
     "knowme.llm.embedded",
     "knowme.llm.openai_compat",
     "knowme.llm.extractive",
-    "knowme.graph.extractors",
+    "knowme.extract.extractors",
 )
 
 
@@ -85,6 +89,16 @@ def _collect(hook_results: list[list[type]]) -> dict[str, type]:
     return found
 
 
+def find(role: str, known: Mapping[str, type[T]], name: str, *, setting: str) -> type[T]:
+    """The plugin class ``name`` among ``known`` plugins of ``role``: the one lookup every role uses, with one
+    error that names the setting and lists what is known."""
+    cls = known.get(name)
+    if cls is None:
+        names = ", ".join(sorted(known)) or "none"
+        raise ConfigError(f"unknown {role} {name!r} ({setting}); known: {names}")
+    return cls
+
+
 def connectors() -> dict[str, type[Connector]]:
     return _collect(plugin_manager().hook.register_connectors())
 
@@ -103,3 +117,19 @@ def chat_backends() -> dict[str, type[ChatBackend]]:
 
 def extractors() -> dict[str, type[Extractor]]:
     return _collect(plugin_manager().hook.register_extractors())
+
+
+def embedder(name: str) -> type[Embedder]:
+    return find("embedder", embedders(), name, setting="[embedder] name")
+
+
+def reranker(name: str) -> type[Reranker]:
+    return find("reranker", rerankers(), name, setting="[search] reranker")
+
+
+def chat_backend(name: str) -> type[ChatBackend]:
+    return find("chat backend", chat_backends(), name, setting="llm.backend")
+
+
+def extractor(name: str) -> type[Extractor]:
+    return find("graph extractor", extractors(), name, setting="[graph] extractors")

@@ -22,7 +22,7 @@ from typing import Any
 from knowme.assist.enforce import annotate, enforce
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Answer, Hit
-from knowme.persona.model import Compliance, Preference
+from knowme.models.persona import Compliance, Preference
 from knowme.retrieve.abstain import NOT_FOUND_BELOW
 from knowme.retrieve.query import count_tokens
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowme.models import Hit
-from knowme.persona.model import Preference
+from knowme.models.persona import Preference
 from knowme.persona.prefs import guess_scopes, words
 
 ADVICE = re.compile(

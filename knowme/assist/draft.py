@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 from knowme.assist.enforce import annotate, enforce
 from knowme.errors import ConfigError
-from knowme.graph.model import USER_ID
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Record
-from knowme.persona.model import Compliance, Preference
+from knowme.models.graph import USER_ID
+from knowme.models.persona import Compliance, Preference
 from knowme.persona.style import SentMessage, StyleProfile, first_name, style_for
 from knowme.store.base import Store
 

@@ -1,7 +1,7 @@
 """Answers that respect the user's stated preferences: check the model's reply, ask once more, else say so.
 
 :func:`enforce` checks a reply against the applicable preferences the model was shown
-(:func:`knowme.persona.comply.check`). When the reply breaks one, the model is asked once more: the same messages
+(:func:`knowme.assist.comply.check`). When the reply breaks one, the model is asked once more: the same messages
 with an explicit instruction, naming each broken preference and what broke it, added to the system message, and a
 different seed and a temperature of at least :data:`RETRY_TEMPERATURE` (small models copy a reply they are shown, and
 repeat it when sampled the same way). A second reply that respects them all is used. Otherwise the reply that
@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from knowme.assist.comply import check, checkable, instruction, note
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
-from knowme.persona.comply import check, checkable, instruction, note
-from knowme.persona.model import Compliance, Preference, Violation
+from knowme.models.persona import Compliance, Preference, Violation
 
 RETRY_TEMPERATURE = 0.7
 

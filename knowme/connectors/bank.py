@@ -7,7 +7,7 @@ signed decimal string, negative for money out, ``currency``, ``payee``, ``memo``
 or the CSV's configured account name, or the file's stem; the id is the bank's own transaction id (OFX ``FITID``)
 or, for a CSV row without one, a hash of its date, amount, text and occurrence (so re-ingesting the same file is a
 no-op). The graph turns these records into money facts (recurring payments and income, large purchases: see
-:mod:`knowme.graph.money`).
+:mod:`knowme.extract.money`).
 
 OFX: version 1 (SGML) and 2 (XML), bank and credit-card statements, several statements in one file. Each
 ``STMTTRN`` is converted on its own, so one malformed transaction is a problem in the report and the rest are read;
@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from knowme.connectors.base import LIKELY, NO, SURE, Connector, Cursor, aware
 from knowme.errors import IngestError
-from knowme.graph.names import fold
 from knowme.models import ItemProblem, Record, stable_hash
 from knowme.plugins import hookimpl
+from knowme.text.names import fold
 
 if TYPE_CHECKING:
     from knowme.config import BankSettings, Settings

@@ -19,9 +19,8 @@ from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dateutil import tz
-
 from knowme.models import ItemProblem, Record
+from knowme.text.when import local_tz
 
 if TYPE_CHECKING:
     from knowme.config import Settings
@@ -30,11 +29,6 @@ Cursor = Mapping[str, Any]
 
 #: Confidence levels for :meth:`Connector.sniff`.
 NO, MAYBE, LIKELY, SURE = 0, 25, 50, 90
-
-
-def local_tz() -> tzinfo:
-    """The timezone assumed for times a source gives without one (floating ICS times, naive dates)."""
-    return tz.tzlocal()
 
 
 def aware(value: datetime | date | None, *, default_tz: tzinfo | None = None) -> datetime | None:

@@ -54,7 +54,7 @@ def card_uid(s: Story, key: str) -> str:
     return f"urn:uuid:{value.lower()}" if key in V4 else value
 
 
-def _names(person: Person) -> tuple[str, str, str, str]:
+def entity_names(person: Person) -> tuple[str, str, str, str]:
     """(family, given, prefix, display) for the N and FN properties."""
     name = person.name
     prefix = ""
@@ -73,7 +73,7 @@ def _n(family: str, given: str, prefix: str) -> str:
 
 def card_v3(s: Story, person: Person, rev: str) -> list[str]:
     key = person.key
-    family, given, prefix, display = _names(person)
+    family, given, prefix, display = entity_names(person)
     uid = card_uid(s, key)
     work = key != "me" and person.email.endswith("cobaltolabs.example")
     lines = ["BEGIN:VCARD", "VERSION:3.0", PRODID, _n(family, given, prefix), f"FN:{vcard_escape(display)}"]
@@ -122,7 +122,7 @@ def card_v3(s: Story, person: Person, rev: str) -> list[str]:
 
 def card_v4(s: Story, person: Person, rev: str) -> list[str]:
     key = person.key
-    family, given, prefix, display = _names(person)
+    family, given, prefix, display = entity_names(person)
     phone = person.phone.replace(" ", "-")
     lines = [
         "BEGIN:VCARD",

@@ -142,3 +142,16 @@ def generate_life(out_dir: Path, *, seed: int = 7, year: int = 2025) -> LifeMani
         owner_aliases=(story.work_email,),
         search_questions=search_questions(refs, year),
     )
+
+
+def ingest_targets(life: Path, files: list[str]) -> list[Path]:
+    """The paths to ingest: every written file, except that the notes folder goes in whole."""
+    targets: list[Path] = []
+    for rel in files:
+        top = Path(rel).parts[0]
+        if top == "notes":
+            if life / "notes" not in targets:
+                targets.append(life / "notes")
+        else:
+            targets.append(life / rel)
+    return targets

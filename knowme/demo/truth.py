@@ -132,7 +132,7 @@ COMMITMENT_KINDS = {"made": "my_commitment", "asked": "my_commitment", "received
 
 @dataclass(frozen=True)
 class TrueDigestItem:
-    kind: str  # as in knowme.persona.digest.KINDS
+    kind: str  # as in knowme.assist.digest.KINDS
     day: date
     person: str  # the full name of the person it concerns
     keywords: tuple[str, ...] = ()

@@ -374,7 +374,7 @@ def product_system(rerank: bool) -> SystemFn:
 def baseline_system(preset: str) -> SystemFn:
     """A plain retriever: its own top hits, packed in rank order under the same budget."""
     from knowme.assist.ask import build_context
-    from knowme.vault import ASK_CANDIDATES
+    from knowme.assist.pipeline import ASK_CANDIDATES
 
     def system(vault: Any, question: Question) -> Probe:
         started = time.perf_counter()
@@ -426,8 +426,8 @@ def run(
     log: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """Measure ``systems`` on every conversation under ``data``; vaults and transcripts live under ``work``."""
-    from knowme.vault import create, vault_exists
-    from knowme.vault import open as open_vault
+    from knowme.opening import create, vault_exists
+    from knowme.opening import open as open_vault
 
     results = system_results(systems)
     paths = find_conversations(data)

@@ -46,7 +46,7 @@ def sources_of(refs: Sequence[str]) -> str:
 
 
 def _as_of(value: Any, where: str) -> datetime | None:
-    from knowme.vault import parse_when
+    from knowme.text.when import parse_when
 
     if value is None:
         return None
@@ -133,7 +133,7 @@ def run(
     log: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """Ingest ``paths`` into a fresh vault under ``work``, ask every question through each system, score them."""
-    from knowme.vault import create
+    from knowme.opening import create
 
     results = system_results(systems)
     home = work / "vault"
@@ -179,8 +179,7 @@ def run(
 
 def run_demo(work: Path, **kwargs: Any) -> dict[str, Any]:
     """Write the sample life under ``work`` and measure it with its own questions."""
-    from knowme.demo.generator import generate_life
-    from knowme.demo.run import ingest_targets
+    from knowme.demo.generator import generate_life, ingest_targets
 
     life = work / "sample-life"
     manifest = generate_life(life)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from knowme.graph.answer import _REL, GraphAnswerer
-from knowme.graph.extractors import BARE_KIN
-from knowme.graph.model import USER_ID
-from knowme.graph.names import name_key
-from knowme.graph.views import _names, fact_view
+from knowme.extract.extractors import BARE_KIN
+from knowme.graph.lookup import RELATION_PATTERN as _REL
+from knowme.graph.lookup import GraphLookup
+from knowme.graph.views import entity_names, fact_view
 from knowme.models import Hit
+from knowme.models.graph import USER_ID
 from knowme.store.base import Store
+from knowme.text.names import name_key
 
 MAX_PEOPLE = 2
 MAX_FACTS = 6
@@ -61,9 +62,9 @@ def relatives_named(store: Store, question: str, today: date) -> list[str]:
     """The names of the people ``question`` points at by their relation to the owner ("my brother", "our landlord",
     "Mum"), as the graph knows them on ``today``; someone else's relative ("Caroline's mum") is not the owner's."""
     found: list[str] = []
-    answerer: GraphAnswerer | None = None
+    answerer: GraphLookup | None = None
     for match in _RELATIVE.finditer(question):
-        answerer = answerer or GraphAnswerer(store, today)
+        answerer = answerer or GraphLookup(store, today)
         entity_id = answerer.person(match.group(0), today)
         if entity_id and entity_id != USER_ID:
             name = answerer.name(entity_id)
@@ -79,7 +80,7 @@ def entity_passages(store: Store, question: str, as_of: datetime | date | None =
         return []
     day = (as_of.date() if isinstance(as_of, datetime) else as_of or date.today()).isoformat()
     graph = store.graph()
-    names = _names(store)
+    names = entity_names(store)
     passages: list[Hit] = []
     for entity_id in named:
         current = [

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from knowme.errors import ConfigError
-from knowme.graph.model import USER_ID, Alias, Entity, Fact
-from knowme.graph.names import first_name, name_key
-from knowme.graph.resolve import Resolver, alias_keys
+from knowme.extract.resolve import Resolver, alias_keys
 from knowme.models import stable_hash
+from knowme.models.graph import USER_ID, Alias, Entity, Fact
 from knowme.store.base import Store
+from knowme.text.names import first_name, name_key
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ class TimelineEntry:
     refs: tuple[str, ...]
 
 
-def _names(store: Store) -> dict[str, str]:
+def entity_names(store: Store) -> dict[str, str]:
+    """Every entity's id and name."""
     return {e.id: e.name for e in store.graph().entities()}
 
 
@@ -131,7 +132,7 @@ def people(store: Store) -> list[PersonSummary]:
 def person(store: Store, name: str) -> PersonProfile:
     entity = find_entity(store, name)
     graph = store.graph()
-    names = _names(store)
+    names = entity_names(store)
     summary = next(p for p in people(store) if p.id == entity.id)
     facts = [fact_view(store, f, names) for f in graph.facts(subject_id=entity.id)]
     facts += [fact_view(store, f, names) for f in graph.facts(object_id=entity.id) if f.subject_id == USER_ID]
@@ -147,7 +148,7 @@ def person(store: Store, name: str) -> PersonProfile:
 
 def facts(store: Store, *, as_of: date | None = None, about: str | None = None) -> list[FactView]:
     graph = store.graph()
-    names = _names(store)
+    names = entity_names(store)
     if about:
         entity = find_entity(store, about)
         chosen = graph.facts(subject_id=entity.id) + [
@@ -169,7 +170,7 @@ def timeline(
     store: Store, *, since: date | None = None, until: date | None = None, person_name: str | None = None
 ) -> list[TimelineEntry]:
     graph = store.graph()
-    names = _names(store)
+    names = entity_names(store)
     who = find_entity(store, person_name).id if person_name else None
     entries: list[TimelineEntry] = []
     for fact in graph.facts():

@@ -42,15 +42,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowme.errors import LearnError
+from knowme.learn.artifacts import ADAPTER, LearnStatus, adapter_in_use
+from knowme.learn.artifacts import artifacts as vault_artifacts
 from knowme.learn.model import AdapterState, attach, load_base
 from knowme.learn.trainer import TrainSettings, fresh_state, perplexity, train_adapter
 from knowme.store.base import ArtifactInfo, Store
-
-if TYPE_CHECKING:
-    from knowme.learn.voice import LearnStatus
 
 DEFAULT_PORT = 9092
 EVAL_TEXTS = 8  # a client's evaluation uses at most this many of its texts (bounded time per round)
@@ -118,9 +117,7 @@ def local_update(
 
 
 def _save_adapter(store: Store, state: AdapterState, meta: dict[str, Any]) -> None:
-    from knowme.learn.voice import ADAPTER, _artifacts
-
-    artifacts = _artifacts(store)
+    artifacts = vault_artifacts(store)
     artifacts.delete_artifacts([a.name for a in artifacts.list_artifacts(prefix="voice/")])
     info = {"method": state.method, "step": state.step, "parameters": state.parameters, "records": 0}
     artifacts.save_artifact(ADAPTER, "adapter", {**info, **meta}, state.to_bytes())
@@ -365,8 +362,6 @@ def serve(
 
 def federated_status(store: Store, artifacts: Sequence[ArtifactInfo]) -> LearnStatus:
     """``learn status`` for a vault whose adapter in use came from a federation (no SISA manifest)."""
-    from knowme.learn.voice import ADAPTER, LearnStatus, adapter_in_use
-
     adapter = next(a for a in artifacts if a.name == ADAPTER)
     state = adapter_in_use(store)
     origin = adapter.meta.get("origin", "")

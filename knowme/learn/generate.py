@@ -76,7 +76,7 @@ class AdaptedBackend(ChatBackend):
 
 def adapted_backend(store: Any) -> AdaptedBackend | None:
     """The voice backend for ``store``'s adapter in use, or None without one."""
-    from knowme.learn.voice import adapter_in_use
+    from knowme.learn.artifacts import adapter_in_use
 
     state = adapter_in_use(store)
     return AdaptedBackend(state) if state is not None else None

@@ -37,16 +37,17 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from knowme.errors import ConfigError, LearnError
+from knowme.errors import LearnError
+from knowme.learn.artifacts import ADAPTER, LearnStatus, ShardStatus, adapter_in_use, artifacts, load_state
 from knowme.learn.corpus import TrainingText, training_texts, word_count
 from knowme.learn.dp import DPPlan, DPSettings
+from knowme.learn.federate import federated_status
 from knowme.learn.model import AdapterState, attach, export_peft, gguf_path, load_base
 from knowme.learn.sisa import MANIFEST, Manifest, Shard, checkpoint_name, progress_name, record_weight
 from knowme.learn.trainer import TrainingInterrupted, TrainSettings, train_adapter, windows
 from knowme.store.base import ArtifactStore, Store
 
 MIN_WORDS = 400
-ADAPTER = "voice/adapter"
 COMBINE = ("average", "largest")
 ProgressHook = Callable[[str, int, int | None], None]  # (label, done, total), as ingest's
 _niced = False
@@ -68,62 +69,18 @@ class LearnReport:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class ShardStatus:
-    index: int
-    records: int
-    slices: int
-    trained: int
-    stale: bool
-    steps: int
-
-
-@dataclass(frozen=True)
-class LearnStatus:
-    method: str | None
-    shards: tuple[ShardStatus, ...] = ()
-    adapter_bytes: int = 0
-    adapter_parameters: int = 0
-    in_use: tuple[int, ...] = ()  # shard indices combined into the adapter in use
-    combine: str = "average"
-    checked_hashes: int = 0  # record hashes behind the adapter in use, checked against tombstones
-    forgotten_in_use: int = 0  # of those, how many are forgotten (must be 0)
-    artifacts: int = 0
-    artifact_bytes: int = 0
-    notes: tuple[str, ...] = field(default_factory=tuple)
-    privacy: dict[str, Any] | None = None  # the adapter in use's DP guarantee (spent epsilon, delta) or federation
-
-    @property
-    def clean(self) -> bool:
-        return self.forgotten_in_use == 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "clean": self.clean}
-
-
-def _artifacts(store: Store) -> ArtifactStore:
-    if not isinstance(store, ArtifactStore):
-        raise ConfigError(f"the {type(store).__name__} store cannot keep adapters")
-    return store
-
-
 def load_manifest(store: Store) -> Manifest | None:
-    found = _artifacts(store).load_artifact(MANIFEST)
+    found = artifacts(store).load_artifact(MANIFEST)
     return Manifest.from_bytes(found[1]) if found else None
 
 
 def save_manifest(store: Store, manifest: Manifest) -> None:
-    _artifacts(store).save_artifact(MANIFEST, "manifest", manifest.meta(), manifest.to_bytes())
-
-
-def load_state(store: Store, name: str) -> AdapterState | None:
-    found = _artifacts(store).load_artifact(name)
-    return AdapterState.from_bytes(found[1]) if found else None
+    artifacts(store).save_artifact(MANIFEST, "manifest", manifest.meta(), manifest.to_bytes())
 
 
 def _save_state(store: Store, name: str, kind: str, state: AdapterState, **meta: Any) -> None:
     info = {"method": state.method, "step": state.step, "parameters": state.parameters, "records": len(state.data)}
-    _artifacts(store).save_artifact(name, kind, {**info, **meta}, state.to_bytes())
+    artifacts(store).save_artifact(name, kind, {**info, **meta}, state.to_bytes())
 
 
 def _lower_priority() -> None:
@@ -189,7 +146,7 @@ def learn_voice(
         or len(manifest.shards) != shards
         or manifest.settings != wanted["settings"]
     ):
-        _artifacts(store).delete_artifacts([a.name for a in _artifacts(store).list_artifacts(prefix="voice/")])
+        artifacts(store).delete_artifacts([a.name for a in artifacts(store).list_artifacts(prefix="voice/")])
         manifest = Manifest.new(method, shards, slices, wanted["settings"], combine)
     manifest.combine = combine
     by_hash = {t.content_hash: t for t in texts}
@@ -325,7 +282,7 @@ def _train_slice(
     start = previous or AdapterState(method=settings.method, peft_config=settings.peft_config(), weights={},
                                      seed=settings.seed + shard.index)  # fmt: skip
     target = start.step + _slice_steps(manifest, shard, j, by_hash, settings, epochs, private)
-    found = _artifacts(store).load_artifact(progress_name(shard.index))
+    found = artifacts(store).load_artifact(progress_name(shard.index))
     if found and found[0].meta.get("slice") == j and found[0].meta.get("target") == target:
         start = AdapterState.from_bytes(found[1])
     first = start.step
@@ -365,7 +322,7 @@ def _train_slice(
         _save_state(store, progress_name(shard.index), "checkpoint", state, slice=j, target=target)
         return steps, False
     _save_state(store, checkpoint_name(shard.index, j), "checkpoint", state, shard=shard.index, slice=j)
-    _artifacts(store).delete_artifacts([progress_name(shard.index)])
+    artifacts(store).delete_artifacts([progress_name(shard.index)])
     shard.trained = j + 1
     shard.steps = state.step
     if shard.complete:
@@ -378,11 +335,11 @@ def _drop_stale_checkpoints(store: Store, manifest: Manifest, touched: Sequence[
     for index in touched:
         shard = manifest.shards[index]
         names.append(progress_name(index))
-        names.extend(a.name for a in _artifacts(store).list_artifacts(prefix=f"voice/shard-{index}/slice-")
+        names.extend(a.name for a in artifacts(store).list_artifacts(prefix=f"voice/shard-{index}/slice-")
                      if int(a.name.rsplit("-", 1)[1]) >= shard.trained)  # fmt: skip
     if touched:
         names.append(ADAPTER)
-    _artifacts(store).delete_artifacts(names)
+    artifacts(store).delete_artifacts(names)
 
 
 # -- combining ---------------------------------------------------------------------------------------------------
@@ -434,18 +391,12 @@ def recombine(store: Store, manifest: Manifest) -> AdapterState | None:
     """Rebuild ``voice/adapter`` from the complete shards (delete it when none is complete)."""
     states = shard_states(store, manifest)
     if not states:
-        _artifacts(store).delete_artifacts([ADAPTER])
+        artifacts(store).delete_artifacts([ADAPTER])
         return None
     combined = combine_states(states, manifest.combine)
     used = [s.index for s in manifest.usable()]
     _save_state(store, ADAPTER, "adapter", combined, shards=used, combine=manifest.combine)
     return combined
-
-
-def adapter_in_use(store: Store) -> AdapterState | None:
-    if not isinstance(store, ArtifactStore):
-        return None
-    return load_state(store, ADAPTER)
 
 
 # -- forgetting, status, export -----------------------------------------------------------------------------------
@@ -468,17 +419,15 @@ def learn_status(store: Store) -> LearnStatus:
     from knowme.store.base import ForgettingStore
 
     manifest = load_manifest(store)
-    artifacts = _artifacts(store).list_artifacts(prefix="voice/")
-    if manifest is None and any(a.name == ADAPTER for a in artifacts):
-        from knowme.learn.federate import federated_status
-
-        return federated_status(store, artifacts)
+    kept = artifacts(store).list_artifacts(prefix="voice/")
+    if manifest is None and any(a.name == ADAPTER for a in kept):
+        return federated_status(store, kept)
     if manifest is None:
-        return LearnStatus(method=None, artifacts=len(artifacts), artifact_bytes=sum(a.size for a in artifacts),
+        return LearnStatus(method=None, artifacts=len(kept), artifact_bytes=sum(a.size for a in kept),
                            notes=("no voice adapter yet: run `knowme learn voice`",))  # fmt: skip
     shards = tuple(ShardStatus(s.index, len(s.records), len(s.slices), s.trained, s.stale, s.steps)
                    for s in manifest.shards)  # fmt: skip
-    adapter = next((a for a in artifacts if a.name == ADAPTER), None)
+    adapter = next((a for a in kept if a.name == ADAPTER), None)
     in_use = adapter_in_use(store)
     hashes = sorted(set(manifest.trained_hashes()) | set(in_use.data if in_use else ()))
     forgotten = store.forgotten(hashes) if isinstance(store, ForgettingStore) else set()
@@ -497,8 +446,8 @@ def learn_status(store: Store) -> LearnStatus:
         combine=manifest.combine,
         checked_hashes=len(hashes),
         forgotten_in_use=len(forgotten),
-        artifacts=len(artifacts),
-        artifact_bytes=sum(a.size for a in artifacts),
+        artifacts=len(kept),
+        artifact_bytes=sum(a.size for a in kept),
         notes=tuple(notes),
         privacy=dict(in_use.privacy) if in_use and in_use.privacy else None,
     )

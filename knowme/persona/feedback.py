@@ -5,7 +5,7 @@
   is given (its score and recency relative to that list), else from the record alone (no recency, a middling
   score). The features are kept with the feedback row.
 - A correction that reads as a standing preference or rule ("never ...", "always ...", "I prefer ...", "avoid ...")
-  becomes a :class:`~knowme.persona.model.Preference` of origin ``feedback``; any other correction becomes a remembered
+  becomes a :class:`~knowme.models.persona.Preference` of origin ``feedback``; any other correction becomes a remembered
   note (``note:remembered/...``) whose meta names the feedback and the corrected ref, and the graph's extractors read
   facts from it like from any note, so the fact's provenance leads back to the feedback. Forgetting that note
   forgets the facts.
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-from knowme.graph.model import USER_ID
 from knowme.models import Hit, Record
+from knowme.models.graph import USER_ID
 from knowme.persona.prefs import guess_polarity
 from knowme.persona.rerank import META_KEY, Features, Reranker, hit_features, list_features
 from knowme.store.base import Store

@@ -1,4 +1,4 @@
-"""The small lexicon the compliance check (:mod:`knowme.persona.comply`) reads: what a named category covers.
+"""The small lexicon the compliance check (:mod:`knowme.assist.comply`) reads: what a named category covers.
 
 :data:`CATEGORIES` maps a category a preference may name ("red meat", "alcohol") to the words an answer would use
 for its members (English, and the Portuguese dishes of the demo life). :data:`DIETS` maps a diet a person may state

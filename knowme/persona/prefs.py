@@ -23,9 +23,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from knowme.errors import ConfigError
-from knowme.graph.model import USER_ID
 from knowme.models import stable_hash
-from knowme.persona.model import POLARITIES, Preference
+from knowme.models.graph import USER_ID
+from knowme.models.persona import POLARITIES, Preference
 from knowme.store.base import Store
 
 SCOPES: dict[str, tuple[str, ...]] = {

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from knowme.graph.model import USER_ID
+from knowme.models.graph import USER_ID
 from knowme.store.base import Store
 
 GREETING = re.compile(

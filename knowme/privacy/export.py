@@ -30,9 +30,9 @@ import numpy as np
 
 from knowme.errors import ConfigError, VaultCorrupt
 from knowme.extract.chunking import chunk_record
+from knowme.llm.embedders import Embedder
 from knowme.models import Chunk, Record, Section
 from knowme.privacy import envelope
-from knowme.retrieve.embedders import Embedder
 from knowme.store.base import PortableStore, Store
 
 FORMAT = "knowme-export"

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from knowme.errors import ConfigError
-from knowme.store.base import ForgetCounts, ForgettingStore, GovernanceStore, RecordSelector, RecordSummary, Store
+from knowme.models.store import ForgetCounts, RecordSelector, RecordSummary
+from knowme.store.base import ForgettingStore, GovernanceStore, Store
 from knowme.store.sqlcipher import BACKUP_DIR
 
 
@@ -159,8 +160,8 @@ def forget(
             store.redact_audit({r.ref: f"forgotten:{r.id}" for r in records})
         for backup in backups:
             Path(backup).unlink(missing_ok=True)
-        from knowme.graph.build import after_forget
-        from knowme.graph.resolve import prune_owner_counts
+        from knowme.extract.build import after_forget
+        from knowme.extract.resolve import prune_owner_counts
 
         if isinstance(store, Store):
             prune_owner_counts(store)  # the owner detector's tally must not keep the forgotten people's addresses

@@ -20,87 +20,23 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from knowme.errors import ConfigError
 from knowme.models import Hit
-from knowme.privacy.sensitivity import SENSITIVE_CLASSES, classify
+from knowme.models.governance import SCOPES, Grant
+from knowme.privacy.sensitivity import classify
 
-KIND_SCOPES: dict[str, str] = {
-    "mail": "email",
-    "calendar": "event",
-    "contacts": "contact",
-    "notes": "note",
-    "chats": "chat_message",
-    "browsing": "web_visit",
-    "documents": "document",
-}
-SCOPES: tuple[str, ...] = (*KIND_SCOPES, *SENSITIVE_CLASSES)
 TOKEN_PREFIX = "km_"
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1), "m": timedelta(days=30),
           "y": timedelta(days=365)}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Grant:
-    """A client's permission to read some scopes of the vault until ``expires_at`` (None: until revoked)."""
-
-    id: str
-    client: str
-    scopes: tuple[str, ...]
-    created_at: datetime
-    expires_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        return tuple(KIND_SCOPES[s] for s in self.scopes if s in KIND_SCOPES)
-
-    @property
-    def sensitive(self) -> frozenset[str]:
-        return frozenset(s for s in self.scopes if s in SENSITIVE_CLASSES)
-
-    def active(self, now: datetime | None = None) -> bool:
-        now = now or datetime.now(UTC)
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
-
-    def status(self, now: datetime | None = None) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        return "active" if self.active(now) else "expired"
-
-    def allows(self, kind: str, text: str) -> bool:
-        """Whether a passage of ``kind`` saying ``text`` may be shown under this grant."""
-        return kind in self.kinds and classify(text) <= self.sensitive
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "client": self.client,
-            "scopes": list(self.scopes),
-            "created_at": self.created_at.isoformat(timespec="seconds"),
-            "expires_at": self.expires_at.isoformat(timespec="seconds") if self.expires_at else None,
-            "revoked_at": self.revoked_at.isoformat(timespec="seconds") if self.revoked_at else None,
-            "status": self.status(),
-        }
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """One line of the append-only audit log."""
-
-    at: datetime
-    actor: str  # the client, "owner", or "model:<backend>"
-    action: str  # search, ask, export, grant.add, grant.revoke, forget, ...
-    detail: dict[str, Any] = field(default_factory=dict)  # grant id, refs shown, counts; never record text
-    id: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "at": self.at.isoformat(timespec="seconds"), "actor": self.actor,
-                "action": self.action, "detail": self.detail}  # fmt: skip
+def allows(grant: Grant, kind: str, text: str) -> bool:
+    """Whether a passage of ``kind`` saying ``text`` may be shown under ``grant``."""
+    return kind in grant.kinds and classify(text) <= grant.sensitive
 
 
 def parse_scopes(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -141,6 +77,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
 
 
+class TokenHolders(Protocol):
+    def add_user(self, name: str, token_hash: str) -> None: ...
+
+
+def enrol(service: TokenHolders, name: str) -> str:
+    """Create the vault service's user ``name`` and return their API token: shown once, kept only as a hash."""
+    token = new_token()
+    service.add_user(name, token_hash(token))
+    return token
+
+
 def filter_hits(hits: Sequence[Hit], grant: Grant) -> list[Hit]:
     """The hits ``grant`` may see: in its kinds, and touching no sensitive class it lacks."""
-    return [h for h in hits if grant.allows(h.kind, f"{h.title}\n{h.text}")]
+    return [h for h in hits if allows(grant, h.kind, f"{h.title}\n{h.text}")]

@@ -167,7 +167,8 @@ def egress_filter(hits: Sequence[Hit], scopes: Sequence[str]) -> list[Hit]:
     """The hits a remote model may see under the ``remote_scopes`` policy."""
     from datetime import UTC, datetime
 
-    from knowme.privacy.grants import Grant, filter_hits, parse_scopes
+    from knowme.models.governance import Grant
+    from knowme.privacy.grants import filter_hits, parse_scopes
 
     policy = Grant("egress-policy", "remote model", parse_scopes(scopes), datetime.now(UTC))
     return filter_hits(hits, policy)

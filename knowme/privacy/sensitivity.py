@@ -14,8 +14,6 @@ import re
 import unicodedata
 from functools import cache
 
-SENSITIVE_CLASSES: tuple[str, ...] = ("health", "money", "intimate")
-
 _WORDS: dict[str, tuple[str, ...]] = {
     "health": (
         "doctor",

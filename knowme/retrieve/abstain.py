@@ -3,7 +3,7 @@
 A logistic function of the raw signals of a search (:class:`knowme.retrieve.search.Signals`): the best cosine
 similarity of the question to any passage, and the share of the question's terms found in the best passage (ROC AUC
 0.92 against unrelated questions). When the reranker has read the passages, ``ask`` uses the mean of this and the
-reranker's own calibrated signal (:meth:`knowme.retrieve.rerank.Reranker.found`; together ROC AUC 0.99).
+reranker's own calibrated signal (:meth:`knowme.llm.rerank.Reranker.found`; together ROC AUC 0.99).
 """
 
 from __future__ import annotations

@@ -32,12 +32,13 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from knowme.graph.names import fold, name_key
+from knowme.llm.embedders import Embedder
 from knowme.models import Hit
-from knowme.retrieve.embedders import Embedder
+from knowme.models.store import UNDATED, SearchFilters, StoredChunk
 from knowme.retrieve.query import QueryAnalysis, analyse, query_terms
 from knowme.retrieve.when import Window
-from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk
+from knowme.store.base import Store
+from knowme.text.names import fold, name_key
 
 PREVIOUS_WEIGHT = 0.5
 FOLLOWING_WEIGHT = 0.2
@@ -112,7 +113,7 @@ class SearchResult:
 @cache
 def _embedder_pool() -> ThreadPoolExecutor:
     # Several workers, so concurrent searches reach the embedder together: a server's BatchingEmbedder embeds
-    # them in one call (knowme.retrieve.batching); a single search uses one worker.
+    # them in one call (knowme.llm.batching); a single search uses one worker.
     return ThreadPoolExecutor(max_workers=16, thread_name_prefix="knowme-query")
 
 

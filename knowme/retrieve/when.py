@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from knowme.graph.dates import CAPITAL_MONTHS, MONTHS, WEEKDAYS
+from knowme.text.dates import CAPITAL_MONTHS, MONTHS, WEEKDAYS
 
 _MONTH_NAMES = CAPITAL_MONTHS.lower().split("|")
 _MONTH = rf"(?:{MONTHS})"

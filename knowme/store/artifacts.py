@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from knowme.store.base import ArtifactInfo, ArtifactStore
+from knowme.models.store import ArtifactInfo
+from knowme.store.base import ArtifactStore
 
 _COLUMNS = "name, kind, meta, length(blob), updated_at"
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from knowme.errors import ConfigError
 
 if TYPE_CHECKING:
-    from knowme.retrieve.embedders import Embedder
+    from knowme.llm.embedders import Embedder
     from knowme.store.postgres import PostgresStore
 
 

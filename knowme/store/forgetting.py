@@ -23,7 +23,8 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from knowme.store.base import ForgetCounts, ForgettingStore, RecordSelector, RecordSummary, text_fingerprint
+from knowme.models.store import ForgetCounts, RecordSelector, RecordSummary
+from knowme.store.base import ForgettingStore, text_fingerprint
 
 ALIAS_SEPARATOR = "\x1f"
 _SCAN_BATCH = 2000

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from knowme.privacy.grants import AuditEvent, Grant
+from knowme.models.governance import AuditEvent, Grant
 from knowme.store.base import GovernanceStore
 
 

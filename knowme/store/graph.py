@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 
-from knowme.graph.model import Alias, Commitment, Entity, Fact, Merge, Source
+from knowme.models.graph import Alias, Commitment, Entity, Fact, Merge, Source
 
 
 class GraphStore(ABC):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from knowme.persona.model import Feedback, Preference
+from knowme.models.persona import Feedback, Preference
 
 
 class PersonaStore(ABC):

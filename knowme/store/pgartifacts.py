@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from knowme.store.base import ArtifactInfo, ArtifactStore
+from knowme.models.store import ArtifactInfo
+from knowme.store.base import ArtifactStore
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager

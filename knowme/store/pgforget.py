@@ -23,14 +23,8 @@ import numpy as np
 
 from knowme.errors import VaultCorrupt
 from knowme.models import Chunk
-from knowme.store.base import (
-    ForgetCounts,
-    ForgettingStore,
-    PortableStore,
-    RecordSelector,
-    RecordSummary,
-    text_fingerprint,
-)
+from knowme.models.store import ForgetCounts, RecordSelector, RecordSummary
+from knowme.store.base import ForgettingStore, PortableStore, text_fingerprint
 from knowme.store.forgetting import _WORDS, names_person, person_pattern
 from knowme.store.pggraph import SEP, target_id, target_key
 from knowme.store.pgschema import TENANT_TABLES

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from knowme.graph.model import Alias, Commitment, Entity, Fact, Merge, Source
-from knowme.persona.model import Feedback, Preference
+from knowme.models.graph import Alias, Commitment, Entity, Fact, Merge, Source
+from knowme.models.persona import Feedback, Preference
 from knowme.store.graph import GraphStore
 from knowme.store.persona import PersonaStore
 

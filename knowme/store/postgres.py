@@ -33,9 +33,10 @@ import numpy as np
 import psycopg
 
 from knowme.errors import VaultCorrupt
-from knowme.graph.model import USER_ID
 from knowme.models import Chunk, Record, Section, SourceEntry
-from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
+from knowme.models.graph import USER_ID
+from knowme.models.store import UNDATED, SearchFilters, StoredChunk, ThreadLinks
+from knowme.store.base import Store
 from knowme.store.pgartifacts import PgArtifacts
 from knowme.store.pgforget import PgForgetting, PgPortable
 from knowme.store.pggovernance import PgGovernance

@@ -140,23 +140,20 @@ class Service:
     def _app(self) -> psycopg.Connection[Any]:
         return connect(self.app_conninfo, vectors=False)
 
-    def add_user(self, name: str) -> str:
-        """Create user ``name`` and return their API token (only its hash is kept)."""
-        from knowme.privacy.grants import new_token, token_hash
-
+    def add_user(self, name: str, token_hash: str) -> None:
+        """Create user ``name`` whose API token hashes to ``token_hash`` (tokens are made and hashed by
+        :func:`knowme.privacy.grants.enrol`; the service keeps only the hash)."""
         _check_name(name)
-        token = new_token()
         conn = self._app()
         try:
             conn.execute(
                 "INSERT INTO tenants(tenant, wrapped_key, token_hash) VALUES (%s, %s, %s)",
-                (name, wrap_key(self._kek, name, new_data_key()), token_hash(token)),
+                (name, wrap_key(self._kek, name, new_data_key()), token_hash),
             )
         except psycopg.errors.UniqueViolation:
             raise VaultExists(f"the service already has a user named {name!r}") from None
         finally:
             conn.close()
-        return token
 
     def users(self) -> list[ServiceUser]:
         conn = self._app()
@@ -166,15 +163,11 @@ class Service:
             conn.close()
         return [ServiceUser(name, created.astimezone(UTC)) for name, created in rows]
 
-    def user_for_token(self, token: str) -> str | None:
-        """The user an API token belongs to (for the HTTP service), or None."""
-        from knowme.privacy.grants import token_hash
-
+    def user_for_token_hash(self, token_hash: str) -> str | None:
+        """The user whose API token hashes to ``token_hash``, or None."""
         conn = self._app()
         try:
-            row = conn.execute(
-                "SELECT tenant FROM tenants WHERE token_hash = %s", (token_hash(token or ""),)
-            ).fetchone()
+            row = conn.execute("SELECT tenant FROM tenants WHERE token_hash = %s", (token_hash,)).fetchone()
         finally:
             conn.close()
         return row[0] if row else None

@@ -23,10 +23,11 @@ import sqlite_vec
 from sqlcipher3 import dbapi2 as sqlite
 
 from knowme.errors import VaultCorrupt, WrongPassphrase
-from knowme.graph.model import USER_ID
 from knowme.models import Chunk, Record, Section, SourceEntry
+from knowme.models.graph import USER_ID
+from knowme.models.store import UNDATED, SearchFilters, StoredChunk, ThreadLinks
 from knowme.store.artifacts import SQLCipherArtifacts
-from knowme.store.base import UNDATED, SearchFilters, Store, StoredChunk, ThreadLinks
+from knowme.store.base import Store
 from knowme.store.forgetting import SQLCipherForgetting
 from knowme.store.governance import SQLCipherGovernance
 from knowme.store.portable import SQLCipherPortable

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from knowme.graph.model import Alias, Commitment, Entity, Fact, Merge, Source
+from knowme.models.graph import Alias, Commitment, Entity, Fact, Merge, Source
 from knowme.store.graph import GraphStore
 
 if TYPE_CHECKING:

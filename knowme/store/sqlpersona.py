@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from knowme.persona.model import Feedback, Preference
+from knowme.models.persona import Feedback, Preference
 from knowme.store.persona import PersonaStore
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowme.store.base import SearchFilters
+from knowme.models.store import SearchFilters
 
 
 @dataclass

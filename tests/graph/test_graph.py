@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import knowme
-from knowme.graph.model import USER_ID
+from knowme.models.graph import USER_ID
 from tests.graph.life import write_life
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import knowme
-from knowme.graph.build import DELIVERIES_META, PENDING_META, update_graph
-from knowme.graph.model import USER_ID
+from knowme.extract.build import DELIVERIES_META, PENDING_META, update_graph
+from knowme.models.graph import USER_ID
 
 ME = """BEGIN:VCARD\r
 VERSION:3.0\r

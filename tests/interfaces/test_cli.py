@@ -65,7 +65,7 @@ def test_errors_are_one_line_with_meaningful_exit_codes(
     code, out, _ = run(capsys, "ingest", str(tmp_path / "nothing-here.mbox"))
     assert code == 1 and "no such file" in out
     code, _, err = run(capsys, "ask", "hi", "--backend", "nope")
-    assert code == 2 and "unknown llm.backend" in err
+    assert code == 2 and "unknown chat backend 'nope' (llm.backend)" in err
     (home / "config.toml").write_text("[llm]\nbackend = 'embedded'\nbakend = 'typo'\n", encoding="utf-8")
     code, _, err = run(capsys, "status")
     assert code == 2 and "bakend" in err

@@ -16,11 +16,11 @@ import pytest
 import knowme
 from knowme.errors import LearnError
 from knowme.interfaces.cli import main
+from knowme.learn.artifacts import ADAPTER, load_state
 from knowme.learn.dp import DPSettings, plan, resolve_delta, spent, train_private
 from knowme.learn.model import load_base
 from knowme.learn.sisa import progress_name
 from knowme.learn.trainer import TrainSettings, fresh_state
-from knowme.learn.voice import ADAPTER, load_state
 from tests.learn.life import write_life
 
 TINY = TrainSettings(batch_size=2, seq_tokens=24)

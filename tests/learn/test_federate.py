@@ -28,10 +28,10 @@ import pytest
 import knowme
 from knowme.demo.generator import generate_life
 from knowme.errors import LearnError
+from knowme.learn.artifacts import ADAPTER, load_state
 from knowme.learn.corpus import training_texts
 from knowme.learn.federate import serve
 from knowme.learn.model import attach, load_base
-from knowme.learn.voice import ADAPTER, load_state
 from tests.conftest import PASSPHRASE
 from tests.learn.wiretap import WireTap
 

@@ -19,11 +19,12 @@ import pytest
 import knowme
 from knowme.errors import LearnError
 from knowme.interfaces.cli import main
+from knowme.learn.artifacts import ADAPTER, load_state
 from knowme.learn.corpus import clean_mail, training_texts
 from knowme.learn.model import AdapterState, base_model_dir, load_base
 from knowme.learn.sisa import Manifest, checkpoint_name, progress_name
 from knowme.learn.trainer import TrainSettings, train_adapter
-from knowme.learn.voice import ADAPTER, adapted_model, load_manifest, load_state
+from knowme.learn.voice import adapted_model, load_manifest
 from tests.conftest import PASSPHRASE
 from tests.learn.life import write_life
 

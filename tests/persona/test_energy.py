@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import knowme
+from knowme.assist.slots import busy_times, parse_rules, violations
 from knowme.errors import ConfigError
 from knowme.persona.energy import learn_energy, sentence_evidence
-from knowme.persona.slots import busy_times, parse_rules, violations
 from tests.persona.life import write_life
 
 

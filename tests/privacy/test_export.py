@@ -18,10 +18,10 @@ from rdflib import Graph, Literal, URIRef
 
 import knowme
 from knowme.extract.chunking import chunk_record
+from knowme.llm.embedders import MiniLMEmbedder
 from knowme.models import Record, Section
 from knowme.privacy.envelope import MAGIC
 from knowme.privacy.export import build_archive, import_archive
-from knowme.retrieve.embedders import MiniLMEmbedder
 from knowme.store.sqlcipher import SQLCipherStore
 from tests.conftest import PASSPHRASE
 from tests.connectors.test_chats import lisbon_conversation, message, node

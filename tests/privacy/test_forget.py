@@ -251,7 +251,7 @@ def test_cli_forget_previews_and_needs_yes_without_a_terminal(
 def test_forget_drops_the_words_the_commitment_tracker_kept(vault: knowme.Vault, tmp_path: Path) -> None:
     """A message that delivers something is remembered (a few of its words) to close later commitments; forgetting
     it must forget that too."""
-    from knowme.graph.build import DELIVERIES_META
+    from knowme.extract.build import DELIVERIES_META
 
     mail = tmp_path / "delivery.eml"
     mail.write_text(

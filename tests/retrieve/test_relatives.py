@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import knowme
+import knowme.retrieve.searcher
 from knowme.graph.context import relatives_named
 from knowme.retrieve.search import HYBRID
 from tests.samples import write_messages
@@ -65,7 +66,7 @@ def test_my_brother_finds_his_card(vault: knowme.Vault, tmp_path: Path) -> None:
 
 
 def test_the_reranker_reads_the_name_too(vault: knowme.Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.retrieve.test_rerank import ByWord
+    from tests.llm.test_rerank import ByWord
 
     (tmp_path / "contacts.vcf").write_text(CARDS, encoding="utf-8")
     write_messages(
@@ -78,7 +79,7 @@ def test_the_reranker_reads_the_name_too(vault: knowme.Vault, tmp_path: Path, mo
     )  # fmt: skip
     vault.ingest([tmp_path / "contacts.vcf", tmp_path / "mail.mbox"])
     fake = ByWord("nurse")
-    monkeypatch.setattr(knowme.vault, "make_reranker", lambda name: fake)
+    monkeypatch.setattr(knowme.retrieve.searcher, "make_reranker", lambda name: fake)
     vault.context("What does my brother do for a living?")
     assert fake.calls[-1][0] == "What does my brother do for a living? (Pedro Almeida)"
     vault.context("What does Rui do for a living?")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import knowme
+from knowme.models.store import SearchFilters
 from knowme.retrieve.query import analyse
-from knowme.store.base import SearchFilters
 from tests.samples import write_messages
 
 TURNS = [

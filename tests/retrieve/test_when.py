@@ -94,8 +94,8 @@ def test_a_question_naming_a_day_finds_that_days_message(vault: knowme.Vault, tm
 
 
 def test_days_named_never_widen_the_filters(vault: knowme.Vault, tmp_path: Path) -> None:
+    from knowme.models.store import SearchFilters
     from knowme.retrieve.search import run_search
-    from knowme.store.base import SearchFilters
 
     vault.ingest(write_days(tmp_path / "kitchen.chat.jsonl"))
     naive = SearchFilters(since=datetime(2024, 3, 10), until=datetime(2024, 3, 20))  # naive times are read as UTC

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from knowme.graph.model import Alias, Commitment, Entity, Fact, Merge
 from knowme.models import Chunk, Record, SourceEntry
-from knowme.persona.model import Feedback, Preference
-from knowme.privacy.grants import AuditEvent, Grant
-from knowme.store.base import RecordSelector, SearchFilters, Store
+from knowme.models.governance import AuditEvent, Grant
+from knowme.models.graph import Alias, Commitment, Entity, Fact, Merge
+from knowme.models.persona import Feedback, Preference
+from knowme.models.store import RecordSelector, SearchFilters
+from knowme.privacy.grants import enrol
+from knowme.store.base import Store
 from knowme.store.sqlcipher import SQLCipherStore
 from tests.store.conftest import CONTRACT_DIM, next_tenant
 
@@ -31,7 +33,7 @@ def make_store(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Any
         return SQLCipherStore(tmp_path / f"vault-{next_tenant()}.db", b"\x07" * 32, dim=DIM)
     service = request.getfixturevalue("contract_service")
     name = next_tenant()
-    service.add_user(name)
+    enrol(service, name)
     return service.open_store(name, dim=DIM)
 
 
@@ -354,7 +356,7 @@ def test_export_rows_travel_between_backends(
 def test_items_deleted_at_a_source_are_marked_or_forgotten(store: Any) -> None:
     """The sync's two deletion policies through the interface alone: a marked record stays, out of both indexes; a
     forgotten one is gone."""
-    from knowme.sources.sync import forget_records, mark_deleted
+    from knowme.ingest.sync import forget_records, mark_deleted
 
     kept, gone, other = (put(store, n, f"Quarterly garden plan number {n}") for n in (0, 1, 2))
     assert mark_deleted(store, [kept.id]) == 1 and mark_deleted(store, [kept.id]) == 0, "marked once"

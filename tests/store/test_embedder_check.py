@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import knowme
-import knowme.vault as vault_module
+import knowme.opening as vault_module
 from knowme.errors import ConfigError
-from knowme.retrieve.embedders import Embedder
+from knowme.llm.embedders import Embedder
 from tests.conftest import PASSPHRASE
 from tests.samples import write_messages
 

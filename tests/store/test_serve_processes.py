@@ -22,8 +22,9 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
+from knowme.privacy.grants import enrol
 from knowme.store.service import Service
-from tests.server.conftest import free_port
+from tests.interfaces.http.conftest import free_port
 from tests.store.conftest import KEK_HEX
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[list[str], str, d
     env = {k: v for k, v in os.environ.items() if not k.startswith("KNOWME_")}
     env.update(KNOWME_KEK=KEK_HEX, PYTHONPATH=str(ROOT), CI="true")
     service = Service(pg_url, bytes.fromhex(KEK_HEX))
-    tokens = {"alice": service.add_user("alice"), "bob": service.add_user("bob")}
+    tokens = {"alice": enrol(service, "alice"), "bob": enrol(service, "bob")}
     procs: list[tuple[subprocess.Popen[bytes], Path]] = []
     urls: list[str] = []
     for n in (1, 2):

@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from knowme.config import Settings
-from knowme.privacy.grants import token_hash
-from knowme.retrieve.embedders import MiniLMEmbedder
-from knowme.server.tenancy import TenantVaults, build_service_app
+from knowme.interfaces.hosting import TenantVaults, build_service_app
+from knowme.llm.embedders import MiniLMEmbedder
+from knowme.privacy.grants import enrol, token_hash
 from knowme.store.pgtokens import TokenIndex
 from knowme.store.service import Service
 from tests.store.conftest import KEK_HEX
@@ -59,7 +59,7 @@ def refs(response: Any) -> list[str]:
 
 def test_each_token_reaches_only_its_users_data(served: tuple[TestClient, Service, TenantVaults]) -> None:
     client, service, vaults = served
-    alice, bob = service.add_user("alice"), service.add_user("bob")
+    alice, bob = enrol(service, "alice"), enrol(service, "bob")
 
     assert client.get("/api/status").status_code == 401
     refused = client.get("/api/status", headers=auth("km_" + "x" * 43))
@@ -85,7 +85,7 @@ def test_a_grant_token_reaches_its_user_through_the_grant(
     served: tuple[TestClient, Service, TenantVaults], pg_url: str
 ) -> None:
     client, service, _vaults = served
-    alice, bob = service.add_user("alice"), service.add_user("bob")
+    alice, bob = enrol(service, "alice"), enrol(service, "bob")
     note = client.post("/api/remember", headers=auth(alice), json={"text": KEY, "title": "Spare key"}).json()["ref"]
     client.post("/api/remember", headers=auth(bob), json={"text": BIKE, "title": "Bike"})
     made = client.post("/api/grants", headers=auth(alice), json={"client": "notes-app", "scopes": ["notes"]})
@@ -122,7 +122,7 @@ def test_a_grant_token_reaches_its_user_through_the_grant(
         assert conn.execute("SELECT count(*) FROM knowme.grant_tokens").fetchone() == (0,)
     assert client.get("/api/status", headers=auth(bob)).status_code == 200
 
-    again = service.add_user("alice")  # the same name, a new user: a new data key, none of the old data
+    again = enrol(service, "alice")  # the same name, a new user: a new data key, none of the old data
     assert client.get("/api/status", headers=auth(again)).json()["records"] == {}
     assert refs(client.get("/api/search", params={"q": "spare key stair"}, headers=auth(again))) == []
 
@@ -131,7 +131,7 @@ def test_the_cli_in_service_mode(service_env: str, capsys: pytest.CaptureFixture
     """A grant made with the CLI for a service user is found by the token index; `knowme token` and a
     non-loopback address without TLS are refused with one clear line."""
     service = Service(service_env, KEK)
-    service.add_user("carol")
+    enrol(service, "carol")
     monkeypatch.setenv("KNOWME_USER", "carol")
     code, out, _ = run_cli(capsys, "grant", "add", "calendar-app", "--scopes", "calendar", "--json")
     assert code == 0, out

@@ -14,6 +14,7 @@ import pytest
 import knowme
 from knowme.errors import ConfigError, PassphraseMissing, StoreUnreachable, VaultNotFound, WrongPassphrase
 from knowme.interfaces.cli import main
+from knowme.privacy.grants import enrol
 from knowme.store.pgschema import APP_ROLE, SCHEMA, TENANT_TABLES
 from knowme.store.service import Service
 from tests.conftest import PASSPHRASE
@@ -73,7 +74,7 @@ def test_the_store_role_cannot_bypass_row_security(service_env: str) -> None:
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
             (SCHEMA,),
         ).fetchall()
-        service.add_user("ivy")
+        enrol(service, "ivy")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE knowme.tenants SET token_hash = 'x'")  # nobody rewrites a key or a token
     policed = {name: (rls, forced, owner) for name, rls, forced, owner in rows}
@@ -86,8 +87,8 @@ def test_a_query_without_the_tenant_filter_sees_only_its_tenant(
     service_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     service = Service(service_env, KEK)
-    service.add_user("alice")
-    service.add_user("bob")
+    enrol(service, "alice")
+    enrol(service, "bob")
     paths = write_life(tmp_path / "life")
     for user, path in (("alice", paths["note"]), ("bob", paths["email"])):
         monkeypatch.setenv("KNOWME_USER", user)
@@ -112,7 +113,7 @@ def test_a_query_without_the_tenant_filter_sees_only_its_tenant(
 
 
 def test_clear_errors(service_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    Service(service_env, KEK).add_user("carol")
+    enrol(Service(service_env, KEK), "carol")
     monkeypatch.delenv("KNOWME_USER", raising=False)
     with pytest.raises(ConfigError, match="KNOWME_USER"):
         knowme.open()
@@ -141,7 +142,7 @@ def test_clear_errors(service_env: str, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_a_vault_on_the_service(service_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    Service(service_env, KEK).add_user("dana")
+    enrol(Service(service_env, KEK), "dana")
     monkeypatch.setenv("KNOWME_USER", "dana")
     paths = write_life(tmp_path / "life")
     with knowme.open() as vault:
@@ -178,7 +179,7 @@ def test_a_personal_vault_moves_into_the_service_and_back(
     monkeypatch.setenv("KNOWME_STORE", pg_url)
     monkeypatch.setenv("KNOWME_KEK", KEK_HEX)
     monkeypatch.setenv("KNOWME_USER", "erin")
-    Service(pg_url, KEK).add_user("erin")
+    enrol(Service(pg_url, KEK), "erin")
     served = tmp_path / "served.knowme.zip"
     with knowme.open() as service_vault:
         result = service_vault.import_file(first)
@@ -276,10 +277,10 @@ def test_stores_share_nothing_but_the_database(service_env: str) -> None:
     log refuses deletes and rewrites of who/what/when in the database itself."""
     from datetime import UTC, datetime
 
-    from knowme.privacy.grants import AuditEvent
+    from knowme.models.governance import AuditEvent
 
     service = Service(service_env, KEK, dim=8)
-    service.add_user("gus")
+    enrol(service, "gus")
     first, second = service.open_store("gus", dim=8), Service(service_env, KEK, dim=8).open_store("gus", dim=8)
     try:
         first.set_meta("k", "v1")
@@ -299,7 +300,7 @@ def test_stores_share_nothing_but_the_database(service_env: str) -> None:
 
 def test_a_lost_database_connection_is_a_clear_error(service_env: str) -> None:
     service = Service(service_env, KEK, dim=8)
-    service.add_user("hal")
+    enrol(service, "hal")
     store = service.open_store("hal", dim=8)
     try:
         store.set_meta("k", "v")

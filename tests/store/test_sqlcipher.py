@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 import knowme
 from knowme.extract.chunking import chunk_record
 from knowme.models import Record, Section
+from knowme.models.store import SearchFilters
 from knowme.store import schema
-from knowme.store.base import SearchFilters
 from knowme.store.keys import KEY_FILE, create_key_file, derive_key
 from knowme.store.sqlcipher import VAULT_FILE, SQLCipherStore
 from tests.conftest import PASSPHRASE

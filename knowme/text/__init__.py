@@ -1,0 +1,1 @@
+"""Language helpers shared by connectors, extraction and retrieval: names (folding, keys) and dates."""
