@@ -8,7 +8,10 @@ Secrets never live in the config file: it names an environment variable or the O
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -18,11 +21,58 @@ from knowme.errors import ConfigError
 CONFIG_FILE = "config.toml"
 
 
+@dataclass(frozen=True)
+class Environment:
+    """Every environment variable knowme reads, read here and nowhere else, when asked for (never at import).
+
+    See docs/configuration.md for what each one does.
+    """
+
+    home: str | None = None  # KNOWME_HOME
+    passphrase: str | None = None  # KNOWME_PASSPHRASE
+    new_passphrase: str | None = None  # KNOWME_NEW_PASSPHRASE (knowme passphrase change)
+    export_passphrase: str | None = None  # KNOWME_EXPORT_PASSPHRASE (knowme export/import --encrypt)
+    store: str | None = None  # KNOWME_STORE: postgresql://... for the vault service
+    user: str | None = None  # KNOWME_USER: the service user a process works for
+    broker: str | None = None  # KNOWME_BROKER: redis://... for queued jobs
+    kek: str | None = None  # KNOWME_KEK: the service operator's key-encryption key
+    kek_file: str | None = None  # KNOWME_KEK_FILE: a file holding it
+    embed_backend: str | None = None  # KNOWME_EMBED_BACKEND: onnx, torch or auto
+    embed_threads: str | None = None  # KNOWME_EMBED_THREADS
+    rerank_threads: str | None = None  # KNOWME_RERANK_THREADS
+    embed_linger_ms: str | None = None  # KNOWME_EMBED_LINGER_MS
+    ci: bool = False  # CI: no prompts, whatever the terminal
+
+    def as_environ(self) -> dict[str, str]:
+        """The variables that are set, under their names (for code that takes an environment mapping)."""
+        names = {f: f"KNOWME_{f.upper()}" for f in self.__dataclass_fields__ if f != "ci"}
+        found = {names[f]: getattr(self, f) for f in names if getattr(self, f)}
+        return found | ({"CI": "true"} if self.ci else {})
+
+
+def environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """knowme's environment variables, from ``environ`` (default: the process's)."""
+    env = os.environ if environ is None else environ
+    values = {f: env.get(f"KNOWME_{f.upper()}") or None for f in Environment.__dataclass_fields__ if f != "ci"}
+    ci = env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return Environment(**values, ci=ci)
+
+
+def variable(name: str) -> str | None:
+    """The value of an environment variable the user named in the settings (an API key's, a source's password)."""
+    return os.environ.get(name) or None
+
+
+def interactive() -> bool:
+    """Whether a person can answer a prompt: standard input is a terminal and this is not a CI run."""
+    return sys.stdin is not None and sys.stdin.isatty() and not environment().ci
+
+
 def user_dir(home: str | os.PathLike[str] | None = None) -> Path:
     """The knowme data folder: ``home`` if given, else ``$KNOWME_HOME``, else the platform default."""
     if home is not None:
         return Path(home).expanduser()
-    env = os.environ.get("KNOWME_HOME")
+    env = environment().home
     if env:
         return Path(env).expanduser()
     import platformdirs

@@ -289,46 +289,18 @@ class ContactsConnector(Connector):
         return card
 
     def _record(self, card: _Card, uid_names: dict[str, str], email_names: dict[str, str]) -> Record:
-        lines = card.lines
-        labels = {ln.group: _label(_unescape(ln.value)) for ln in lines if ln.name == "X-ABLABEL" and ln.group}
-        fn = card.fn
-        version = _first(lines, "VERSION")
-        name_line = _first(lines, "N")
-        name_parts = _name_parts(name_line.value) if name_line else None
-        nicknames = [n for line in lines if line.name == "NICKNAME" for n in _split_list(line.value)]
-        emails = [_typed(line, labels, _unescape(line.value).strip()) for line in lines if line.name == "EMAIL"]
-        phones = [_typed(line, labels, _phone(line.value)) for line in lines if line.name == "TEL"]
-        urls = [_typed(line, labels, _unescape(line.value).strip()) for line in lines if line.name == "URL"]
-        emails, phones, urls = ([e for e in group if e["value"]] for group in (emails, phones, urls))
-        addresses = [_address(line, labels) for line in lines if line.name == "ADR"]
-        addresses = [a for a in addresses if a["text"]]
-        org_line = _first(lines, "ORG")
-        org_parts = [p for p in (_unescape(x).strip() for x in _split(org_line.value, ";")) if p] if org_line else []
-        title = _text_value(lines, "TITLE")
-        role = _text_value(lines, "ROLE")
-        note = _text_value(lines, "NOTE")
-        categories = [c for line in lines if line.name == "CATEGORIES" for c in _split_list(line.value)]
-        birthday = _date_field(_first(lines, "BDAY"))
-        anniversary = _date_field(_first(lines, "ANNIVERSARY"))
-        dates: list[dict[str, Any]] = []
-        for line in lines:
-            if line.name == "X-ABDATE" or line.name in _LEGACY_ANNIVERSARY:
-                label = labels.get(line.group) if line.group else None
-                label = label or ("anniversary" if line.name in _LEGACY_ANNIVERSARY else _main_type(line) or "date")
-                value = _date_field(line)
-                if value is None:
-                    continue
-                if label == "anniversary" and anniversary is None:
-                    anniversary = value
-                else:
-                    dates.append({"label": label, **value})
-        related = [
-            _related(line, labels, uid_names, email_names)
-            for line in lines
-            if line.name in ("RELATED", "X-ABRELATEDNAMES") or line.name in _LEGACY_RELATIONS
-        ]
-        related = [r for r in related if r["name"] or r.get("uri") or r.get("email")]
-        rev = _first(lines, "REV")
+        f = _card_fields(card, uid_names, email_names)
+        fn, version, nicknames, emails, phones = card.fn, f["version"], f["nicknames"], f["emails"], f["phones"]
+        org_parts, birthday, anniversary, dates = f["org_parts"], f["birthday"], f["anniversary"], f["dates"]
+        title, role, note, related, addresses, urls = (
+            f["title"],
+            f["role"],
+            f["note"],
+            f["related"],
+            f["addresses"],
+            f["urls"],
+        )
+        name_parts, categories, rev = f["name_parts"], f["categories"], f["rev"]
 
         native_id = card.uid or fn or f"knowme-{stable_hash(card.block.text)}"
         meta: dict[str, Any] = {
@@ -387,6 +359,63 @@ class ContactsConnector(Connector):
             participants=participants,
             meta=meta,
         )
+
+
+def _card_fields(card: _Card, uid_names: dict[str, str], email_names: dict[str, str]) -> dict[str, Any]:
+    """Every value a contact card holds, parsed (labels of Apple's item groups applied)."""
+    lines = card.lines
+    labels = {ln.group: _label(_unescape(ln.value)) for ln in lines if ln.name == "X-ABLABEL" and ln.group}
+    version = _first(lines, "VERSION")
+    name_line = _first(lines, "N")
+    name_parts = _name_parts(name_line.value) if name_line else None
+    nicknames = [n for line in lines if line.name == "NICKNAME" for n in _split_list(line.value)]
+    emails = [_typed(line, labels, _unescape(line.value).strip()) for line in lines if line.name == "EMAIL"]
+    phones = [_typed(line, labels, _phone(line.value)) for line in lines if line.name == "TEL"]
+    urls = [_typed(line, labels, _unescape(line.value).strip()) for line in lines if line.name == "URL"]
+    emails, phones, urls = ([e for e in group if e["value"]] for group in (emails, phones, urls))
+    addresses = [_address(line, labels) for line in lines if line.name == "ADR"]
+    addresses = [a for a in addresses if a["text"]]
+    org_line = _first(lines, "ORG")
+    org_parts = [p for p in (_unescape(x).strip() for x in _split(org_line.value, ";")) if p] if org_line else []
+    title = _text_value(lines, "TITLE")
+    role = _text_value(lines, "ROLE")
+    note = _text_value(lines, "NOTE")
+    categories = [c for line in lines if line.name == "CATEGORIES" for c in _split_list(line.value)]
+    birthday = _date_field(_first(lines, "BDAY"))
+    anniversary = _date_field(_first(lines, "ANNIVERSARY"))
+    anniversary, dates = _other_dates(lines, labels, anniversary)
+    related = [
+        _related(line, labels, uid_names, email_names)
+        for line in lines
+        if line.name in ("RELATED", "X-ABRELATEDNAMES") or line.name in _LEGACY_RELATIONS
+    ]
+    related = [r for r in related if r["name"] or r.get("uri") or r.get("email")]
+    rev = _first(lines, "REV")
+    return {
+        "version": version, "name_parts": name_parts, "nicknames": nicknames, "emails": emails, "phones": phones,
+        "urls": urls, "addresses": addresses, "org_parts": org_parts, "title": title, "role": role, "note": note,
+        "categories": categories, "birthday": birthday, "anniversary": anniversary, "dates": dates,
+        "related": related, "rev": rev,
+    }  # fmt: skip
+
+
+def _other_dates(
+    lines: list[Any], labels: dict[str, str], anniversary: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The anniversary (from a labelled or legacy date when the card has no ANNIVERSARY) and the other dates."""
+    dates: list[dict[str, Any]] = []
+    for line in lines:
+        if line.name == "X-ABDATE" or line.name in _LEGACY_ANNIVERSARY:
+            label = labels.get(line.group) if line.group else None
+            label = label or ("anniversary" if line.name in _LEGACY_ANNIVERSARY else _main_type(line) or "date")
+            value = _date_field(line)
+            if value is None:
+                continue
+            if label == "anniversary" and anniversary is None:
+                anniversary = value
+            else:
+                dates.append({"label": label, **value})
+    return anniversary, dates
 
 
 # -- values ----------------------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ source name). A password written into the URI is refused with a message saying w
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from knowme.config import variable
 from knowme.connectors.live.base import LiveConnector
 from knowme.errors import ConfigError, SourceError
 from knowme.models import SourceEntry
@@ -115,7 +115,7 @@ def password_for(entry: SourceEntry) -> str | None:
         return None
     env = entry.settings.get("password_env")
     if env:
-        value = os.environ.get(env)
+        value = variable(env)
         if value is None:
             raise SourceError(f"source {entry.name!r}: the environment variable {env} is not set")
         return value

@@ -282,7 +282,6 @@ def serve_service(
     max_open: int = DEFAULT_MAX_OPEN,
 ) -> None:
     """Run ``knowme serve`` in service mode until stopped (the caller checked the address and TLS)."""
-    import os
 
     import uvicorn
 
@@ -296,7 +295,7 @@ def serve_service(
     folder = user_dir(home)
     settings = load_settings(folder)
     embedder = make_embedder(settings)
-    service = Service(url, load_kek(dict(os.environ)), dim=embedder.dim)
+    service = Service(url, load_kek(), dim=embedder.dim)
     app, vaults, index = build_service_app(
         service, settings, embedder, home=folder, host=host, limits=limits, max_open=max_open
     )

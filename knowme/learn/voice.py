@@ -135,6 +135,39 @@ def learn_voice(
         private = _Private(dp, resolve_delta(dp, len(texts)))
     if nice:
         _lower_priority()
+    by_hash = {t.content_hash: t for t in texts}
+    manifest = _prepare_manifest(store, method, shards, slices, combine, settings, resume, by_hash, epochs, private)
+    began = time.monotonic()
+    deadline = began + max_minutes * 60 if max_minutes is not None else None
+    taken, trained = _train_stale(store, manifest, by_hash, settings, epochs, private, max_steps, deadline, progress)
+    recombine(store, manifest)
+    return LearnReport(
+        method=method,
+        records=len(texts),
+        words=words,
+        steps=taken,
+        seconds=round(time.monotonic() - began, 2),
+        trained_shards=tuple(trained),
+        complete=all(not s.stale for s in manifest.shards),
+        stale=tuple(s.index for s in manifest.shards if s.stale),
+        peak_rss_mb=round(_peak_rss_mb(), 1),
+    )
+
+
+def _prepare_manifest(
+    store: Store,
+    method: str,
+    shards: int,
+    slices: int,
+    combine: str,
+    settings: TrainSettings,
+    resume: bool,
+    by_hash: dict[str, TrainingText],
+    epochs: float,
+    private: _Private | None,
+) -> Manifest:
+    """The SISA manifest for this run, saved: the kept one with the records placed, or a new one (and the old
+    checkpoints deleted) when the method, shard count or settings changed or ``resume`` is off."""
     manifest = load_manifest(store)
     wanted = {"settings": json.loads(json.dumps(asdict(settings))), "shards": shards}
     if private is not None:
@@ -149,17 +182,28 @@ def learn_voice(
         artifacts(store).delete_artifacts([a.name for a in artifacts(store).list_artifacts(prefix="voice/")])
         manifest = Manifest.new(method, shards, slices, wanted["settings"], combine)
     manifest.combine = combine
-    by_hash = {t.content_hash: t for t in texts}
     _drop_stale_checkpoints(store, manifest, manifest.drop_missing(by_hash))
     manifest.place(by_hash, {h: record_weight(t.words) for h, t in by_hash.items()})
     if private is not None:  # refuse an impossible budget before training anything
         for shard in (s for s in manifest.shards if s.stale):
             private.plan(shard, by_hash, settings, epochs)
     save_manifest(store, manifest)
+    return manifest
 
-    began = time.monotonic()
-    deadline = began + max_minutes * 60 if max_minutes is not None else None
-    budget = max_steps
+
+def _train_stale(
+    store: Store,
+    manifest: Manifest,
+    by_hash: dict[str, TrainingText],
+    settings: TrainSettings,
+    epochs: float,
+    private: _Private | None,
+    budget: int | None,
+    deadline: float | None,
+    progress: ProgressHook | None,
+) -> tuple[int, list[int]]:
+    """Train the stale shards slice by slice until done, ``budget`` steps or the ``deadline``; the steps taken and
+    the shards trained."""
     taken = 0
     trained: list[int] = []
     todo = [s for s in manifest.shards if s.stale]
@@ -188,18 +232,7 @@ def learn_voice(
             save_manifest(store, manifest)
             if not finished:
                 break
-    recombine(store, manifest)
-    return LearnReport(
-        method=method,
-        records=len(texts),
-        words=words,
-        steps=taken,
-        seconds=round(time.monotonic() - began, 2),
-        trained_shards=tuple(trained),
-        complete=all(not s.stale for s in manifest.shards),
-        stale=tuple(s.index for s in manifest.shards if s.stale),
-        peak_rss_mb=round(_peak_rss_mb(), 1),
-    )
+    return taken, trained
 
 
 def _open(shard: Shard) -> range:

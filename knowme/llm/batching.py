@@ -22,7 +22,6 @@ float rounding only (attention masks exclude the padding). The worker is a daemo
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -33,6 +32,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from knowme.config import environment
 from knowme.llm.embedders import Embedder
 
 
@@ -159,6 +159,6 @@ class BatchingEmbedder(Embedder):
 def default_linger() -> float:
     """Seconds a batch is held open under load: ``KNOWME_EMBED_LINGER_MS`` (0 turns the wait off), else 16 ms."""
     try:
-        return max(0.0, float(os.environ.get("KNOWME_EMBED_LINGER_MS", "16"))) / 1000
+        return max(0.0, float(environment().embed_linger_ms or "16")) / 1000
     except ValueError:
         return 0.016

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from knowme.config import environment
 from knowme.errors import BackendError, ConfigError
 from knowme.llm.onnx_minilm import OnnxMiniLM, OnnxUnavailable
 from knowme.plugins import embedder as embedder_plugin
@@ -71,7 +72,7 @@ class MiniLMEmbedder(Embedder):
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, backend: str | None = None) -> None:
-        chosen = (backend or os.environ.get("KNOWME_EMBED_BACKEND") or "auto").strip().lower()
+        chosen = (backend or environment().embed_backend or "auto").strip().lower()
         if chosen not in self.BACKENDS:
             raise ConfigError(f"unknown embedding backend {chosen!r}; known: {', '.join(self.BACKENDS)}")
         self.requested = chosen

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from knowme.config import environment
+
 log = logging.getLogger(__name__)
 
 #: Bumped when the exported graph changes (inputs, pooling, opset), so old cache files are not reused.
@@ -197,7 +199,7 @@ def default_threads() -> int:
     single embedding worker while request threads keep the other cores busy, and extra ONNX threads only add
     synchronisation (measured: about 1 ms more CPU per search with two threads on two cores)."""
     try:
-        return max(1, int(os.environ.get("KNOWME_EMBED_THREADS", "1")))
+        return max(1, int(environment().embed_threads or "1"))
     except ValueError:
         return 1
 

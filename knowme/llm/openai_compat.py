@@ -19,14 +19,13 @@ or 403), any other non-2xx status (with a short body), or a reply that is not th
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
 
-from knowme.config import LLMSettings
+from knowme.config import LLMSettings, variable
 from knowme.errors import BackendError, ConfigError
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.plugins import hookimpl
@@ -82,7 +81,7 @@ class OpenAICompatBackend(ChatBackend):
         with self._key_lock:
             if not self._key_loaded:
                 env = self.settings.api_key_env
-                key = os.environ.get(env) if env else None
+                key = variable(env) if env else None
                 if key:
                     self._key_source = f"the environment variable {env}"
                 else:

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from knowme.config import environment
 from knowme.errors import BackendError, ConfigError
 from knowme.llm.onnx_minilm import session_options
 from knowme.plugins import hookimpl
@@ -86,7 +87,7 @@ class MiniLMCrossEncoder(Reranker):
 
     def __init__(self, folder: Path | None = None, *, threads: int | None = None) -> None:
         self._folder = folder
-        self._threads = threads or int(os.environ.get("KNOWME_RERANK_THREADS", "0")) or min(4, os.cpu_count() or 1)
+        self._threads = threads or int(environment().rerank_threads or "0") or min(4, os.cpu_count() or 1)
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None

@@ -321,6 +321,87 @@ def _person_cards(store: Store, analysis: QueryAnalysis, filters: SearchFilters)
     return dict(list(cards.items())[:MAX_CARDS])
 
 
+def _fuse(
+    store: Store,
+    bm25: list[tuple[int, float]],
+    dense: list[tuple[int, float]],
+    filters: SearchFilters,
+    preset: SearchPreset,
+) -> dict[int, float]:
+    """Each candidate's fused score: reciprocal ranks, or both lists (with thread context) divided by their best."""
+    if preset.fusion == "rrf":
+        return rrf([[cid for cid, _ in ranking] for ranking in (bm25, dense) if ranking], preset.rrf_k)
+    bm25_scores = {cid: s for cid, s in bm25}
+    dense_scores = {cid: max(s, 0.0) for cid, s in dense}
+    if preset.thread:
+        previous, following = _neighbour_maps(store, [*bm25_scores, *dense_scores], filters)
+        bm25_scores = _with_neighbours(bm25_scores, previous, following)
+        dense_scores = _with_neighbours(dense_scores, previous, following)
+    b, d = _normalised(bm25_scores), _normalised(dense_scores)
+    return {cid: b.get(cid, 0.0) + DENSE_WEIGHT * d.get(cid, 0.0) for cid in set(b) | set(d)}
+
+
+def _boosted(
+    store: Store,
+    analysis: QueryAnalysis,
+    fused: dict[int, float],
+    windows: Sequence[Window],
+    depth: int,
+    filters: SearchFilters,
+    preset: SearchPreset,
+) -> tuple[list[int], dict[int, StoredChunk]]:
+    """The candidates in fused order after the boosts (in place on ``fused``) for items of the days the question
+    names and for the cards of the people it names; the chunks those boosts had to read."""
+    ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
+    chunks: dict[int, StoredChunk] = {}
+    if windows:
+        ordered = ordered[: depth * 2]
+        chunks = store.load_chunks(ordered)
+        top = max(fused.values(), default=0.0)
+        for cid, chunk in chunks.items():
+            if chunk.timestamp is not None and _in_windows(chunk.timestamp, windows):
+                fused[cid] += TIME_WEIGHT * top
+        ordered = sorted(ordered, key=lambda cid: (-fused[cid], cid))
+    if preset.cards:  # the card of a person the question names ranks with the better half of the candidates
+        cards = _person_cards(store, analysis, filters)
+        if cards:
+            top = max(fused.values(), default=1.0)
+            for cid in cards:
+                fused[cid] = max(fused.get(cid, 0.0), CARD_WEIGHT * top)
+            chunks.update(cards)
+            ordered = sorted(set(ordered) | set(cards), key=lambda cid: (-fused[cid], cid))
+    return ordered, chunks
+
+
+def _demoted_hits(
+    store: Store,
+    ordered: list[int],
+    chunks: dict[int, StoredChunk],
+    fused: dict[int, float],
+    speakers: frozenset[str],
+    preset: SearchPreset,
+    k: int,
+) -> list[Hit]:
+    """The ``k`` best distinct hits after the demotions, which need each chunk's author and text.
+
+    Chunks are read in fused order a window at a time (most searches need little more than k of them) until the k-th
+    hit, demoted, still scores at least as high as the best unread chunk could: the result is the same as demoting
+    every candidate first.
+    """
+    loaded, window = 0, 2 * k + 10
+    while True:
+        chunks.update(store.load_chunks([cid for cid in ordered[loaded:window] if cid not in chunks]))
+        for cid in ordered[loaded:window]:
+            if cid in chunks:
+                fused[cid] *= _demotion(chunks[cid], speakers, preset)
+        loaded = min(window, len(ordered))
+        ranked = sorted(ordered[:loaded], key=lambda cid: (-fused[cid], cid))
+        hits = _distinct_hits(ranked, chunks, fused, k)
+        if loaded >= len(ordered) or (len(hits) == k and hits[-1].score >= fused[ordered[loaded]]):
+            return hits
+        window *= 2
+
+
 def run_search(
     store: Store,
     embedder: Embedder,
@@ -350,54 +431,12 @@ def run_search(
         best_bm25=max((s for _, s in bm25), default=0.0), best_cosine=max((s for _, s in dense), default=0.0)
     )
 
-    if preset.fusion == "rrf":
-        fused = rrf([[cid for cid, _ in ranking] for ranking in (bm25, dense) if ranking], preset.rrf_k)
-    else:
-        bm25_scores = {cid: s for cid, s in bm25}
-        dense_scores = {cid: max(s, 0.0) for cid, s in dense}
-        if preset.thread:
-            previous, following = _neighbour_maps(store, [*bm25_scores, *dense_scores], filters)
-            bm25_scores = _with_neighbours(bm25_scores, previous, following)
-            dense_scores = _with_neighbours(dense_scores, previous, following)
-        b, d = _normalised(bm25_scores), _normalised(dense_scores)
-        fused = {cid: b.get(cid, 0.0) + DENSE_WEIGHT * d.get(cid, 0.0) for cid in set(b) | set(d)}
-
-    ordered = sorted(fused, key=lambda cid: (-fused[cid], cid))
-    chunks: dict[int, StoredChunk] = {}
-    if windows:
-        ordered = ordered[: depth * 2]
-        chunks = store.load_chunks(ordered)
-        top = max(fused.values(), default=0.0)
-        for cid, chunk in chunks.items():
-            if chunk.timestamp is not None and _in_windows(chunk.timestamp, windows):
-                fused[cid] += TIME_WEIGHT * top
-        ordered = sorted(ordered, key=lambda cid: (-fused[cid], cid))
-    if preset.cards:  # the card of a person the question names ranks with the better half of the candidates
-        cards = _person_cards(store, analysis, filters)
-        if cards:
-            top = max(fused.values(), default=1.0)
-            for cid in cards:
-                fused[cid] = max(fused.get(cid, 0.0), CARD_WEIGHT * top)
-            chunks.update(cards)
-            ordered = sorted(set(ordered) | set(cards), key=lambda cid: (-fused[cid], cid))
-    # Demotions (factors below 1) need each chunk's author and text. Chunks are read in fused order a window at a
-    # time (most searches need little more than k of them) until the k-th hit, demoted, still scores at least as
-    # high as the best unread chunk could: the result is the same as demoting every candidate first.
+    fused = _fuse(store, bm25, dense, filters, preset)
+    ordered, chunks = _boosted(store, analysis, fused, windows, depth, filters, preset)
     speakers = analysis.speakers if preset.speakers else frozenset()
     if not speakers:
         ordered = ordered[: depth * 2]
-    loaded, window = 0, 2 * k + 10
-    while True:
-        chunks.update(store.load_chunks([cid for cid in ordered[loaded:window] if cid not in chunks]))
-        for cid in ordered[loaded:window]:
-            if cid in chunks:
-                fused[cid] *= _demotion(chunks[cid], speakers, preset)
-        loaded = min(window, len(ordered))
-        ranked = sorted(ordered[:loaded], key=lambda cid: (-fused[cid], cid))
-        hits = _distinct_hits(ranked, chunks, fused, k)
-        if loaded >= len(ordered) or (len(hits) == k and hits[-1].score >= fused[ordered[loaded]]):
-            break
-        window *= 2
+    hits = _demoted_hits(store, ordered, chunks, fused, speakers, preset, k)
     if hits and analysis.terms:
         words = set(hits[0].text.lower().split())
         covered = sum(1 for term in analysis.terms if any(w.startswith(term[:5]) for w in words))

@@ -7,10 +7,10 @@ sense for a personal vault (``init``, passphrases) say what to do instead.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from knowme.config import environment
 from knowme.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 def service_store(make_embedder: Callable[[], Embedder]) -> tuple[PostgresStore, Embedder] | None:
     """The store of ``KNOWME_USER`` in the service ``KNOWME_STORE`` names, with its embedder; None when
     ``KNOWME_STORE`` is unset (the personal vault is used)."""
-    if not os.environ.get("KNOWME_STORE"):
+    env = environment()
+    if not env.store:
         return None
-    user = os.environ.get("KNOWME_USER", "").strip()
+    user = (env.user or "").strip()
     if not user:
         raise ConfigError("KNOWME_STORE is set: set KNOWME_USER to the service user whose data to open")
     from knowme.store.service import service_from_env
@@ -35,7 +36,7 @@ def service_store(make_embedder: Callable[[], Embedder]) -> tuple[PostgresStore,
 
 def refuse_in_service_mode(action: str) -> None:
     """A clear error for what only a personal vault has (a passphrase, a vault file) when ``KNOWME_STORE`` is set."""
-    if os.environ.get("KNOWME_STORE"):
+    if environment().store:
         raise ConfigError(
             f"KNOWME_STORE is set: {action} is for a personal vault; in the vault service, users are created with "
             "`knowme users add NAME` and their data is unlocked by the operator's KNOWME_KEK"

@@ -171,6 +171,30 @@ class SQLCipherForgetting(ForgettingStore):
         conn = self._conn
         ids = list(dict.fromkeys(record_ids))
         before = self._graph_sizes()
+        records, chunks, stones = self._delete_records(ids, tombstone)
+        self._prune_graph(entity_ids)
+        cursors = 0
+        for source in dict.fromkeys(sources):
+            cursors += conn.execute("DELETE FROM source_state WHERE source = ?", (source,)).rowcount
+        conn.execute("DELETE FROM forget_targets")
+        after = self._graph_sizes()
+        if chunks:
+            self._bump_vectors()
+        return {
+            "records": records,
+            "chunks": chunks,
+            "entities": before["entities"] - after["entities"],
+            "aliases": before["aliases"] - after["aliases"],
+            "facts": before["facts"] - after["facts"],
+            "preferences": before["preferences"] - after["preferences"],
+            "cursors": cursors,
+            "tombstones": stones,
+        }
+
+    def _delete_records(self, ids: list[str], tombstone: bool) -> tuple[int, int, int]:
+        """Delete the records, their chunks and the feedback on them, noting what they supported in
+        ``forget_targets`` and leaving tombstones; returns records, chunks and tombstones written."""
+        conn = self._conn
         chunks = records = stones = 0
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS forget_targets (target_type TEXT, target_id TEXT)")
         conn.execute("DELETE FROM forget_targets")
@@ -201,6 +225,11 @@ class SQLCipherForgetting(ForgettingStore):
             )
             chunks += conn.execute(f"DELETE FROM chunks WHERE record_id IN ({marks})", part).rowcount
             records += conn.execute(f"DELETE FROM records WHERE id IN ({marks})", part).rowcount
+        return records, chunks, stones
+
+    def _prune_graph(self, entity_ids: Sequence[str]) -> None:
+        """Remove graph items no record supports any more, the entities named, and what pointed at them."""
+        conn = self._conn
         # graph items whose every supporting record is gone
         orphaned = (
             "SELECT target_id FROM forget_targets t WHERE t.target_type = ? AND NOT EXISTS "
@@ -237,23 +266,6 @@ class SQLCipherForgetting(ForgettingStore):
                 f"DELETE FROM provenance WHERE target_type = ? AND target_id NOT IN (SELECT id FROM {table})",
                 (target_type,),
             )
-        cursors = 0
-        for source in dict.fromkeys(sources):
-            cursors += conn.execute("DELETE FROM source_state WHERE source = ?", (source,)).rowcount
-        conn.execute("DELETE FROM forget_targets")
-        after = self._graph_sizes()
-        if chunks:
-            self._bump_vectors()
-        return {
-            "records": records,
-            "chunks": chunks,
-            "entities": before["entities"] - after["entities"],
-            "aliases": before["aliases"] - after["aliases"],
-            "facts": before["facts"] - after["facts"],
-            "preferences": before["preferences"] - after["preferences"],
-            "cursors": cursors,
-            "tombstones": stones,
-        }
 
     def _graph_sizes(self) -> dict[str, int]:
         conn = self._conn

@@ -18,12 +18,12 @@ import hmac
 import json
 import os
 import secrets
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from argon2.low_level import Type, hash_secret_raw
 
+from knowme.config import environment, interactive
 from knowme.errors import PassphraseMissing, VaultCorrupt, WrongPassphrase
 
 KEY_FILE = "vault.key.json"
@@ -153,13 +153,13 @@ def resolve_passphrase(home: Path, passphrase: str | None, *, creating: bool) ->
     """Find the passphrase: argument, ``KNOWME_PASSPHRASE``, OS keyring, then a prompt on a terminal."""
     if passphrase:
         return passphrase
-    env = os.environ.get("KNOWME_PASSPHRASE")
+    env = environment().passphrase
     if env:
         return env
     stored = keyring_get(home)
     if stored:
         return stored
-    if sys.stdin is not None and sys.stdin.isatty() and not os.environ.get("CI"):
+    if interactive():
         first = getpass.getpass("Vault passphrase: ")
         if creating:
             again = getpass.getpass("Repeat passphrase: ")

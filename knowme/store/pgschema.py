@@ -55,11 +55,8 @@ def _run(conn: Any, sql: str) -> None:
             conn.execute(statement)
 
 
-def pg001_tables(conn: Any, dim: int) -> None:
-    """Records, chunks (stripped tsvector, pgvector embedding), graph, persona, governance and small state."""
-    _run(
-        conn,
-        f"""
+#: The tables of migration pg001 ({dim} is the vector dimension).
+PG001_TABLES = """
         CREATE TABLE tenants (
             tenant TEXT PRIMARY KEY,
             wrapped_key BYTEA NOT NULL,       -- the data key under the operator's KEK (never the KEK itself)
@@ -96,7 +93,7 @@ def pg001_tables(conn: Any, dim: int) -> None:
             anchor BYTEA NOT NULL, text BYTEA NOT NULL, index_text BYTEA NOT NULL,
             kind TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, source_bi BYTEA NOT NULL,
             tsv TSVECTOR NOT NULL,            -- strip(to_tsvector('english', index_text)): lexemes, no positions
-            embedding public.vector({int(dim)}) NOT NULL,
+            embedding public.vector({dim}) NOT NULL,
             FOREIGN KEY (tenant, record_id) REFERENCES records (tenant, id) ON DELETE CASCADE
         );
         CREATE INDEX chunks_record ON chunks (tenant, record_id);
@@ -188,8 +185,12 @@ def pg001_tables(conn: Any, dim: int) -> None:
             tenant TEXT NOT NULL, alias_bi BYTEA NOT NULL, alias BYTEA NOT NULL, entity_id TEXT NOT NULL,
             reason BYTEA NOT NULL, at TEXT NOT NULL, PRIMARY KEY (tenant, alias_bi)
         )
-        """,
-    )
+        """
+
+
+def pg001_tables(conn: Any, dim: int) -> None:
+    """Records, chunks (stripped tsvector, pgvector embedding), graph, persona, governance and small state."""
+    _run(conn, PG001_TABLES.replace("{dim}", str(int(dim))))
 
 
 def pg002_row_security(conn: Any, dim: int) -> None:

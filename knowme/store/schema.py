@@ -96,11 +96,8 @@ def m001_records_and_chunks(conn: Any, dim: int) -> None:
     )
 
 
-def m002_graph_and_governance(conn: Any, dim: int) -> None:
-    """Tables the knowledge graph, persona and privacy features fill; real and empty until then."""
-    _script(
-        conn,
-        """
+#: The tables of migration m002.
+M002_GRAPH_AND_GOVERNANCE = """
         CREATE TABLE entities (
             id TEXT PRIMARY KEY,
             type TEXT NOT NULL,            -- person, organisation, place, project, topic, thing
@@ -175,8 +172,12 @@ def m002_graph_and_governance(conn: Any, dim: int) -> None:
             action TEXT NOT NULL,
             detail TEXT NOT NULL DEFAULT '{}'
         );
-        """,
-    )
+        """
+
+
+def m002_graph_and_governance(conn: Any, dim: int) -> None:
+    """Tables the knowledge graph, persona and privacy features fill; real and empty until then."""
+    _script(conn, M002_GRAPH_AND_GOVERNANCE)
 
 
 def m003_privacy(conn: Any, dim: int) -> None:

@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from knowme.config import environment
 from knowme.errors import ConfigError, StoreUnreachable, VaultExists, VaultNotFound
 from knowme.store.pgschema import APP_ROLE, PG_MIGRATIONS, SCHEMA, TENANT_TABLES
 from knowme.store.postgres import PostgresStore, _reason, connect
@@ -202,11 +203,10 @@ class Service:
 
 def service_from_env(environ: dict[str, str] | None = None, *, dim: int = 384) -> Service:
     """The service named by ``KNOWME_STORE`` with the KEK from ``KNOWME_KEK``/``KNOWME_KEK_FILE``."""
-    import os
 
     from knowme.store.tenantkeys import load_kek
 
-    env = dict(os.environ) if environ is None else environ
+    env = environment().as_environ() if environ is None else environ
     url = env.get("KNOWME_STORE", "")
     if not is_service_url(url):
         raise ConfigError("set KNOWME_STORE=postgresql://... to use the vault service")

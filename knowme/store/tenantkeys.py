@@ -23,7 +23,6 @@ import binascii
 import contextlib
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from knowme.config import environment
 from knowme.errors import ConfigError, PassphraseMissing, VaultCorrupt, WrongPassphrase
 
 KEY_BYTES = 32
@@ -57,7 +57,7 @@ def _decode_key(text: str, where: str) -> bytes:
 
 def load_kek(environ: Mapping[str, str] | None = None) -> bytes:
     """The operator's key-encryption key from ``KNOWME_KEK`` or ``KNOWME_KEK_FILE``."""
-    env = os.environ if environ is None else environ
+    env = environment().as_environ() if environ is None else environ
     if env.get("KNOWME_KEK"):
         return _decode_key(env["KNOWME_KEK"], "KNOWME_KEK")
     path = env.get("KNOWME_KEK_FILE")

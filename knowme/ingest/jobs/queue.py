@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from knowme.config import environment
 from knowme.errors import ConfigError, IngestError, KnowmeError
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class JobNotFound(KnowmeError):
 
 
 def broker_url(url: str | None = None) -> str:
-    value = url or os.environ.get("KNOWME_BROKER") or DEFAULT_BROKER
+    value = url or environment().broker or DEFAULT_BROKER
     if not value.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("KNOWME_BROKER must be a redis://host:port/db URL")
     return value
@@ -259,8 +260,9 @@ class Jobs:
 
 
 def current_user(user: str | None = None) -> str:
-    name = (user or os.environ.get("KNOWME_USER", "")).strip()
-    if not os.environ.get("KNOWME_STORE"):
+    env = environment()
+    name = (user or env.user or "").strip()
+    if not env.store:
         raise ConfigError("jobs run on the vault service: set KNOWME_STORE=postgresql://... and KNOWME_USER")
     if not name:
         raise ConfigError("set KNOWME_USER to the service user whose data the job is for")

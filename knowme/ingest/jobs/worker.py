@@ -14,7 +14,6 @@ job at once.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from knowme.config import environment
 from knowme.errors import BackendError, KnowmeError, StoreUnreachable
 from knowme.ingest.jobs import steps
 from knowme.ingest.jobs.queue import MAX_ATTEMPTS, QUEUE, RECOVER_AFTER, BrokerUnreachable, Jobs, broker_url, get_broker
@@ -58,7 +58,7 @@ def _service(url: str, dim: int) -> Any:
 @contextmanager
 def _context(user: str) -> Iterator[steps.Context]:
     settings, embedder = _settings_and_embedder()
-    store = _service(os.environ.get("KNOWME_STORE", ""), embedder.dim).open_store(user, dim=embedder.dim)
+    store = _service(environment().store or "", embedder.dim).open_store(user, dim=embedder.dim)
     try:
         yield steps.Context(store, embedder, settings)
     finally:

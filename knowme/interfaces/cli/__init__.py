@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import click
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from knowme.assist.enforce import compliance_dict
 from knowme.errors import KnowmeError
-from knowme.models import Answer, Hit, IngestReport
+from knowme.interfaces.console import AsOfOpt, HomeOpt, JsonOpt, err, open_vault, out, print_answer, print_report
+from knowme.interfaces.console import progress as progress_bar
+from knowme.interfaces.serialise import answer_json, hit_json
 
 app = typer.Typer(
     name="knowme",
@@ -31,93 +27,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Ignore items dated after this date (YYYY-MM-DD).")]
-
-
-def _open(home: Path | None, *, create: bool = False) -> Any:
-    import knowme
-
-    return knowme.open(home, create=create)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False) as bar:
-        tasks: dict[str, Any] = {}
-
-        def hook(label: str, done: int, total: int | None) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=total)
-            bar.update(tasks[label], completed=done, total=total)
-
-        yield hook
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "ref": hit.ref,
-        "kind": hit.kind,
-        "source": hit.source,
-        "timestamp": hit.timestamp.isoformat() if hit.timestamp else None,
-        "title": hit.title,
-        "author": hit.author,
-        "anchor": hit.anchor,
-        "score": round(hit.score, 6),
-        "text": hit.text,
-    }
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "text": answer.text,
-        "citations": answer.citations,
-        "backend": answer.backend,
-        "evidence": [hit_json(h) for h in answer.evidence],
-        "preferences": [
-            {"id": p.id, "statement": p.statement, "scope": p.scope, "origin": p.origin, "refs": list(p.refs)}
-            for p in answer.preferences
-        ],
-        "counterpoint": answer.counterpoint,
-        "counterpoint_refs": answer.counterpoint_refs,
-        "compliance": compliance_dict(answer.compliance),
-    }
-
-
-def print_report(report: IngestReport, console: Console) -> None:
-    table = Table(title="Ingest report", show_edge=False)
-    for col in ("kind", "added", "updated", "unchanged"):
-        table.add_column(col, justify="left" if col == "kind" else "right")
-    kinds = sorted(set(report.added) | set(report.updated) | set(report.unchanged))
-    for kind in kinds:
-        table.add_row(
-            kind, str(report.added.get(kind, 0)), str(report.updated.get(kind, 0)), str(report.unchanged.get(kind, 0))
-        )
-    console.print(table)
-    console.print(f"{report.chunks} chunks indexed in {report.seconds:.1f} s")
-    if report.forgotten:
-        left_out = sum(report.forgotten.values())
-        console.print(f"{left_out} item(s) you had forgotten were left out (--include-forgotten takes them back)")
-    if report.problems:
-        console.print(f"[yellow]{len(report.problems)} item(s) could not be read:[/yellow]")
-        for p in report.problems[:20]:
-            console.print(f"  {p.where}: {p.reason}", markup=False, highlight=False)
-        if len(report.problems) > 20:
-            console.print(f"  ... and {len(report.problems) - 20} more (see --json)")
-    if report.skipped_paths:
-        console.print(f"[yellow]{len(report.skipped_paths)} path(s) skipped:[/yellow]")
-        for p in report.skipped_paths[:20]:
-            console.print(f"  {p.where}: {p.reason}", markup=False, highlight=False)
 
 
 @app.command()
@@ -162,7 +71,7 @@ def ingest(
         else:
             out.print(job_id, markup=False)
         return
-    with _open(home) as vault, _progress(not as_json) as hook:
+    with open_vault(home) as vault, progress_bar(not as_json) as hook:
         report = vault.ingest(paths, progress=hook, include_forgotten=include_forgotten)
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
@@ -189,7 +98,7 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search the vault (BM25 + vectors, fused); every hit shows its source reference."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         hits = vault.search(
             query, k=k, as_of=as_of, kinds=kind or (), sources=source or (), since=since, until=until, preset=preset,
             rerank=rerank,
@@ -222,7 +131,7 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from your data, with citations and the evidence shown."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         if backend:
             vault.choose_backend(backend)
         result = vault.ask(question, as_of=as_of, challenge=challenge)
@@ -232,26 +141,10 @@ def ask(
     print_answer(result, out)
 
 
-def print_answer(result: Answer, console: Console) -> None:
-    console.print(result.text, markup=False, highlight=False)
-    if result.citations:
-        console.print("[dim]Sources:[/dim] " + ", ".join(result.citations), highlight=False)
-    if result.counterpoint:
-        console.print(f"{result.counterpoint} [{', '.join(result.counterpoint_refs)}]", markup=False, highlight=False)
-    if result.preferences:
-        rules = "; ".join(f"{p.statement} [{p.id}]" for p in result.preferences)
-        console.print(f"[dim]Your rules applied:[/dim] {escape(rules)}", highlight=False)
-    if result.evidence:
-        console.print("[dim]Evidence:[/dim]")
-        for i, hit in enumerate(result.evidence[:5], 1):
-            snippet = " ".join(hit.text.split())
-            console.print(f"  [{i}] {hit.ref}: {snippet[:160]}", markup=False, highlight=False)
-
-
 @app.command()
 def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Show what the vault holds."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         stats = vault.stats()
     if as_json:
         out.print_json(json.dumps(stats))

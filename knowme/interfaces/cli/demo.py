@@ -16,6 +16,7 @@ from rich.table import Table
 
 from knowme.config import user_dir
 from knowme.errors import BackendError
+from knowme.interfaces.console import print_answer, print_report, progress
 from knowme.store.keys import KEY_FILE
 from knowme.store.sqlcipher import BACKUP_DIR, VAULT_FILE
 
@@ -34,7 +35,6 @@ def _wipe(home: Path) -> None:
 def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) -> int:
     import knowme
     from knowme.demo.generator import generate_life, ingest_targets
-    from knowme.interfaces.cli import _progress, print_answer, print_report
 
     demo_home = Path(home) if home else user_dir() / "demo"
     demo_home.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
         f"Vault: {demo_home / VAULT_FILE} (encrypted; demo passphrase: {passphrase!r} unless KNOWME_PASSPHRASE is set)"
     )
     with knowme.open(demo_home, passphrase) as vault:
-        with _progress(True) as hook:
+        with progress(True) as hook:
             report = vault.ingest(ingest_targets(life, list(manifest.files)), progress=hook)
         print_report(report, console)
 

@@ -11,6 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from knowme.interfaces.console import err, out
+
 eval_app = typer.Typer(help="Measure knowme on public benchmarks.", no_args_is_help=True)
 
 
@@ -35,7 +37,6 @@ def locomo(
 ) -> None:
     """Turn-level retrieval on LoCoMo: any@k, all@k, NDCG@10, MRR, budget recall, latency, abstention."""
     from knowme.eval.locomo import SYSTEMS, run
-    from knowme.interfaces.cli import err
 
     chosen = tuple(systems) if systems else tuple(SYSTEMS)
     with tempfile.TemporaryDirectory(prefix="knowme-locomo-") as scratch:
@@ -48,7 +49,6 @@ def locomo(
 
 def _print_report(report: dict[str, Any], target: Path, title: str, as_json: bool) -> None:
     from knowme.eval.locomo import format_table
-    from knowme.interfaces.cli import out
 
     target.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if as_json:
@@ -73,8 +73,6 @@ def _print_report(report: dict[str, Any], target: Path, title: str, as_json: boo
 
 
 def _progress(as_json: bool) -> Progress:
-    from knowme.interfaces.cli import err
-
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -116,7 +114,6 @@ def refs(
     from knowme.errors import ConfigError
     from knowme.eval.locomo import SYSTEMS
     from knowme.eval.refs import load_questions, run, run_demo
-    from knowme.interfaces.cli import err
 
     if paths and questions is None:
         raise ConfigError("give --questions with the files to measure")

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from knowme.interfaces.cli.learn import HomeOpt, JsonOpt, _open
+from knowme.interfaces.console import out
 
 federate_app = typer.Typer(
     help="Train the voice adapter across your devices (Flower): each device keeps its data, only weights travel.",
@@ -41,7 +42,6 @@ def serve(
     as_json: JsonOpt = False,
 ) -> None:
     """Aggregate the devices' adapter updates (FedAvg) and store the result as this vault's voice adapter."""
-    from knowme.interfaces.cli import out
     from knowme.learn.federate import serve as run
 
     with _open(home) as vault:
@@ -68,7 +68,6 @@ def join(
     """Train on this device's vault in the federation; only adapter weights leave the device."""
     from dataclasses import asdict
 
-    from knowme.interfaces.cli import out
     from knowme.learn.federate import join as run
 
     with _open(home) as vault:

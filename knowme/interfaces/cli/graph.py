@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from knowme.interfaces.console import out
+
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
 ]
@@ -29,8 +31,6 @@ def _open(home: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _out():  # type: ignore[no-untyped-def]
-    from knowme.interfaces.cli import out
-
     return out
 
 

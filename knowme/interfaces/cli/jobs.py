@@ -16,7 +16,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from knowme.config import environment
 from knowme.ingest.jobs.queue import JobStatus
+from knowme.interfaces.console import err, out
 
 BrokerOpt = Annotated[
     str | None, typer.Option("--broker", help="Redis URL of the job broker (default: $KNOWME_BROKER).")
@@ -42,9 +44,8 @@ def jobs(
     if ctx.invoked_subcommand is not None:
         return
     from knowme.ingest.jobs import list_jobs
-    from knowme.interfaces.cli import out
 
-    found = list_jobs(user=user or os.environ.get("KNOWME_USER") or None, broker=broker, limit=limit)
+    found = list_jobs(user=user or environment().user, broker=broker, limit=limit)
     if as_json:
         out.print_json(json.dumps([j.as_dict() for j in found]))
         return
@@ -70,7 +71,6 @@ def status(
     """One job: state, steps done, the ingest report when it is done, problems and failures."""
     from knowme.ingest.jobs import job_status
     from knowme.ingest.jobs import wait as wait_for
-    from knowme.interfaces.cli import out
 
     job = wait_for(job_id, timeout=wait, broker=broker) if wait else job_status(job_id, broker=broker)
     if as_json:
@@ -107,9 +107,8 @@ def worker(
     """Run a worker: take queued job steps until stopped (SIGTERM or Ctrl-C finish the steps in hand)."""
     from knowme.errors import ConfigError
     from knowme.ingest.jobs import run_worker
-    from knowme.interfaces.cli import err
 
-    if not os.environ.get("KNOWME_STORE"):
+    if not environment().store:
         raise ConfigError("a worker needs the vault service: set KNOWME_STORE=postgresql://... and KNOWME_KEK")
     if threads < 1 or recover_after <= 0:
         raise ConfigError("--threads must be at least 1 and --recover-after above 0")

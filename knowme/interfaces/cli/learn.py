@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from knowme.interfaces.console import out, progress
+
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
 ]
@@ -63,13 +65,12 @@ def voice(
 ) -> None:
     """Fine-tune the voice adapter on your own sent mail, chat messages and notes (CPU, low priority)."""
     from knowme.errors import LearnError
-    from knowme.interfaces.cli import _progress, out
     from knowme.learn.dp import DPSettings
 
     if dp != (epsilon is not None) or (delta is not None and not dp):
         raise LearnError("differential privacy needs both --dp and --epsilon (and --delta only with them)")
     private = DPSettings(epsilon, delta, max_grad_norm) if dp and epsilon is not None else None
-    with _open(home) as vault, _progress(not as_json) as hook:
+    with _open(home) as vault, progress(not as_json) as hook:
         report = vault.learn_voice(
             method=method, shards=shards, max_steps=max_steps, max_minutes=max_minutes, resume=resume, progress=hook,
             dp=private,
@@ -89,8 +90,6 @@ def voice(
 def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """The voice adapter: shards, what is stale or queued, and the proof that no forgotten record is in use."""
     from rich.table import Table
-
-    from knowme.interfaces.cli import out
 
     with _open(home) as vault:
         found = vault.learn_status()
@@ -138,8 +137,6 @@ def export_adapter(
     home: HomeOpt = None,
 ) -> None:
     """Write the voice adapter in use as a standard PEFT adapter folder (plain files: keep them safe)."""
-    from knowme.interfaces.cli import out
-
     with _open(home) as vault:
         written = vault.export_adapter(folder)
     for path in written:

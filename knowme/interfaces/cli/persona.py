@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from knowme.interfaces.console import out
+
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
 ]
@@ -36,8 +38,6 @@ def _open(home: Path | None) -> Any:
 
 
 def _out() -> Any:
-    from knowme.interfaces.cli import out
-
     return out
 
 

@@ -8,23 +8,21 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from knowme.config import environment, interactive
 from knowme.errors import ConfigError, PassphraseMissing
-from knowme.interfaces.cli import HomeOpt, JsonOpt, _open, out
+from knowme.interfaces.console import HomeOpt, JsonOpt, open_vault, out
 
 YesOpt = Annotated[bool, typer.Option("--yes", help="Do it without asking (for scripts; the preview is still shown).")]
 
 
 def can_prompt() -> bool:
     """Whether a person can answer a question: a terminal on stdin and not running under CI."""
-    ci = os.environ.get("CI", "").strip().lower()
-    return sys.stdin is not None and sys.stdin.isatty() and ci in ("", "0", "false", "no")
+    return interactive()
 
 
 def confirm(question: str, *, yes: bool) -> None:
@@ -102,7 +100,7 @@ def forget(
         "before": before,
         "query": query,
     }
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         preview = vault.forget(**criteria, dry_run=True)
         if preview.empty:
             if as_json:
@@ -132,7 +130,7 @@ passphrase_app = typer.Typer(help="Change the vault passphrase.", no_args_is_hel
 
 
 def _new_passphrase() -> str:
-    env = os.environ.get("KNOWME_NEW_PASSPHRASE")
+    env = environment().new_passphrase
     if env:
         return env
     if not can_prompt():
@@ -149,7 +147,7 @@ def passphrase_change(home: HomeOpt = None) -> None:
     from knowme.store.choose import refuse_in_service_mode
 
     refuse_in_service_mode("a passphrase")
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         new = _new_passphrase()
         vault.change_passphrase(new)
         kept = " and updated in the OS keyring" if vault.unlocked else ""
@@ -173,7 +171,7 @@ def unlock(home: HomeOpt = None) -> None:
     from knowme.store.choose import refuse_in_service_mode
 
     refuse_in_service_mode("a passphrase")
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         from knowme.store.keys import resolve_passphrase
 
         vault.unlock(resolve_passphrase(vault.home, None, creating=False))
@@ -181,7 +179,7 @@ def unlock(home: HomeOpt = None) -> None:
 
 
 def _export_passphrase(*, twice: bool) -> str:
-    env = os.environ.get("KNOWME_EXPORT_PASSPHRASE")
+    env = environment().export_passphrase
     if env:
         return env
     if not can_prompt():
@@ -202,7 +200,7 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write your whole knowledge graph to an open, documented file (see docs/export-format.md)."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         passphrase = _export_passphrase(twice=True) if encrypt else None
         report = vault.export(path, format=fmt, passphrase=passphrase)
     if as_json:
@@ -223,7 +221,7 @@ def import_(
     """Restore a knowme export, or bring in another assistant's export (ChatGPT: chats and its memory)."""
     from knowme.privacy import envelope
 
-    with _open(home, create=True) as vault:
+    with open_vault(home, create=True) as vault:
         head = path.read_bytes()[:64] if path.is_file() else b""
         passphrase = _export_passphrase(twice=False) if envelope.is_encrypted(head) else None
         report = vault.import_file(path, passphrase=passphrase)
@@ -255,7 +253,7 @@ def grant_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Issue a token for CLIENT to read SCOPES until it expires (the token is shown once)."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         grant, token = vault.grant(client, scopes, expires=expires)
     if as_json:
         out.print_json(json.dumps({**grant.as_dict(), "token": token}))
@@ -269,7 +267,7 @@ def grant_add(
 @grant_app.command("list")
 def grant_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Show every grant: client, scopes, expiry and status."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         grants = vault.grants()
     if as_json:
         out.print_json(json.dumps([g.as_dict() for g in grants]))
@@ -288,7 +286,7 @@ def grant_revoke(
     home: HomeOpt = None,
 ) -> None:
     """Revoke a grant (its token stops working at once)."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         gone = vault.revoke(grant_id)
     if not gone:
         raise ConfigError(f"no active grant with id or client {grant_id!r}; see `knowme grant list`")
@@ -303,7 +301,7 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """Show the audit log: what was disclosed, to whom, under which grant, when."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         events = vault.audit(actor=client, limit=limit)
     if as_json:
         out.print_json(json.dumps([e.as_dict() for e in events]))

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from knowme.config import environment
+
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
 ]
@@ -38,7 +40,6 @@ def serve(
     """Serve the HTTP API, the MCP endpoint, the OpenAI-compatible proxy and the web page (127.0.0.1 by default).
 
     With --store (or KNOWME_STORE) it serves every user of the vault service, each with their own token."""
-    import os
 
     import uvicorn
 
@@ -50,7 +51,7 @@ def serve(
 
     tls = check_bind(host, tls_cert, tls_key)
     url = base_url(host, port, tls=tls)
-    service_url = store or os.environ.get("KNOWME_STORE")
+    service_url = store or environment().store
     if service_url:
         from knowme.interfaces.hosting import serve_service
 

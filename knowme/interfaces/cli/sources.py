@@ -8,8 +8,6 @@ keyring entry to use.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +16,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from knowme.config import interactive
 from knowme.errors import ConfigError
+from knowme.interfaces.console import err, out, progress
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
@@ -35,8 +35,6 @@ def _open(home: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _consoles():  # type: ignore[no-untyped-def]
-    from knowme.interfaces.cli import err, out
-
     return out, err
 
 
@@ -106,7 +104,7 @@ def list_sources(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _interactive() -> bool:
-    return sys.stdin.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
+    return interactive()
 
 
 @sources_app.command("remove")
@@ -137,10 +135,8 @@ def sync(
     as_json: JsonOpt = False,
 ) -> None:
     """Bring every registered source up to date: new, changed and deleted items."""
-    from knowme.interfaces.cli import _progress
-
     out, _ = _consoles()
-    with _open(home) as vault, _progress(not as_json) as hook:
+    with _open(home) as vault, progress(not as_json) as hook:
         reports = vault.sync(names or (), progress=hook)
     if as_json:
         out.print_json(json.dumps([r.as_dict() for r in reports]))

@@ -8,15 +8,15 @@ data key is destroyed first, then their rows; without a terminal (or with ``CI=t
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from knowme.config import environment, interactive
 from knowme.errors import ConfigError
+from knowme.interfaces.console import out
 from knowme.privacy.grants import enrol
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data folder for settings (default: $KNOWME_HOME).")]
@@ -30,7 +30,7 @@ def _service(home: Path | None) -> Any:
     from knowme.llm.embedders import make_embedder
     from knowme.store.service import service_from_env
 
-    if not os.environ.get("KNOWME_STORE"):
+    if not environment().store:
         raise ConfigError("set KNOWME_STORE=postgresql://... to manage the users of a vault service")
     return service_from_env(dim=make_embedder(load_settings(user_dir(home))).dim)
 
@@ -38,8 +38,6 @@ def _service(home: Path | None) -> Any:
 @users_app.command("add")
 def add(name: str, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Create a service user; prints their API token once (only its hash is stored)."""
-    from knowme.interfaces.cli import out
-
     token = enrol(_service(home), name)
     if as_json:
         out.print_json(json.dumps({"user": name, "token": token}))
@@ -51,8 +49,6 @@ def add(name: str, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 @users_app.command("list")
 def list_users(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List the service's users."""
-    from knowme.interfaces.cli import out
-
     users = _service(home).users()
     if as_json:
         out.print_json(json.dumps([{"user": u.name, "created_at": u.created_at.isoformat()} for u in users]))
@@ -71,10 +67,8 @@ def remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a user for good: destroy their data key (crypto-shred), then delete their rows."""
-    from knowme.interfaces.cli import out
-
     if not yes:
-        if os.environ.get("CI") or not sys.stdin.isatty():
+        if not interactive():
             raise ConfigError(f"removing {name!r} destroys their data for good: confirm with --yes")
         typer.confirm(f"Destroy every piece of {name}'s data for good?", abort=True)
     counts = _service(home).remove_user(name)

@@ -1,6 +1,7 @@
 """The HTTP API's request and response models (pydantic at the edge; the core stays frozen dataclasses).
 
-Each ``*Out.of(...)`` turns a core dataclass into its JSON shape. Timestamps are ISO 8601 with their offset, or
+Each ``*Out.of(...)`` validates the shape :mod:`knowme.interfaces.serialise` gives a core dataclass (the CLI's
+``--json`` and the MCP tools use the same). Timestamps are ISO 8601 with their offset, or
 null for undated items.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from knowme.interfaces.serialise import answer_json, hit_json, record_json
 from knowme.models import Answer, Hit, IngestReport, Record
 
 #: A date (meaning its last second when it is an upper bound) or an ISO 8601 date-time.
@@ -48,17 +50,7 @@ class HitOut(BaseModel):
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
-        return cls(
-            ref=hit.ref,
-            kind=hit.kind,
-            source=hit.source,
-            timestamp=hit.timestamp,
-            title=hit.title,
-            author=hit.author,
-            anchor=hit.anchor,
-            score=round(hit.score, 6),
-            text=hit.text,
-        )
+        return cls.model_validate(hit_json(hit))
 
 
 class SearchOut(BaseModel):
@@ -92,27 +84,31 @@ class ComplianceOut(BaseModel):
     note: str = Field(description="The labelled note appended to the answer, or empty.")
 
 
+class PreferenceOut(BaseModel):
+    id: str
+    statement: str
+    scope: str
+    origin: str = Field(description="stated, inferred or feedback.")
+    refs: list[str] = Field(description="Refs of the records the preference was inferred from, if any.")
+
+
 class AnswerOut(BaseModel):
     text: str
     citations: list[str] = Field(description="Refs of the passages the answer rests on.")
     backend: str
     evidence: list[HitOut] = Field(description="The passages the model was shown, in the order it saw them.")
+    preferences: list[PreferenceOut] = Field(
+        default_factory=list, description="The user's standing rules that bear on the question, applied."
+    )
+    counterpoint: str | None = Field(default=None, description="A labelled counterpoint from the user's history.")
+    counterpoint_refs: list[str] = Field(default_factory=list)
     compliance: ComplianceOut | None = Field(
         default=None, description="How the reply fared against the user's applicable preferences (null: no model)."
     )
 
     @classmethod
     def of(cls, answer: Answer) -> AnswerOut:
-        from knowme.assist.enforce import compliance_dict
-
-        checked = compliance_dict(answer.compliance)
-        return cls(
-            text=answer.text,
-            citations=list(answer.citations),
-            backend=answer.backend,
-            evidence=[HitOut.of(h) for h in answer.evidence],
-            compliance=ComplianceOut.model_validate(checked) if checked is not None else None,
-        )
+        return cls.model_validate(answer_json(answer))
 
 
 class SectionOut(BaseModel):
@@ -136,20 +132,7 @@ class RecordOut(BaseModel):
 
     @classmethod
     def of(cls, record: Record) -> RecordOut:
-        return cls(
-            id=record.id,
-            ref=record.ref,
-            kind=record.kind,
-            source=record.source,
-            native_id=record.native_id,
-            timestamp=record.timestamp,
-            title=record.title,
-            author=record.author,
-            participants=list(record.participants),
-            text=record.text,
-            sections=[SectionOut(anchor=s.anchor, text=s.text) for s in record.sections],
-            meta=dict(record.meta),
-        )
+        return cls.model_validate(record_json(record))
 
 
 class RecordsOut(BaseModel):

@@ -47,7 +47,7 @@ from knowme.assist.enforce import compliance_dict
 from knowme.errors import ConfigError
 from knowme.interfaces.http.auth import OWNER, SCOPES, Authorizer, Principal, bearer_token
 from knowme.interfaces.http.errors import ApiError
-from knowme.models import Hit, Record
+from knowme.interfaces.serialise import hit_json, record_json
 from knowme.vault import Vault
 
 INSTRUCTIONS = (
@@ -57,29 +57,6 @@ INSTRUCTIONS = (
 )
 SNIPPET = 400
 MAX_ENTRIES = 200
-
-
-def hit_dict(hit: Hit) -> dict[str, Any]:
-    return {
-        "ref": hit.ref,
-        "kind": hit.kind,
-        "title": hit.title,
-        "author": hit.author,
-        "timestamp": hit.timestamp.isoformat() if hit.timestamp else None,
-        "text": hit.text,
-    }
-
-
-def record_dict(record: Record, *, snippet: int | None = None) -> dict[str, Any]:
-    text = record.text if snippet is None else " ".join(record.text.split())[:snippet]
-    return {
-        "ref": record.ref,
-        "kind": record.kind,
-        "title": record.title,
-        "author": record.author,
-        "timestamp": record.timestamp.isoformat() if record.timestamp else None,
-        "text": text,
-    }
 
 
 def build_mcp(vault: Vault | None, authorizer: Callable[[], Authorizer] | None = None) -> MCPServer:
@@ -126,7 +103,7 @@ def build_mcp(vault: Vault | None, authorizer: Callable[[], Authorizer] | None =
             hits = v.search(
                 query, k=max(1, min(k, 50)), as_of=as_of, kinds=(kind,) if kind else (), grant=principal.grant
             )
-        return {"query": query, "hits": [hit_dict(h) for h in hits]}
+        return {"query": query, "hits": [hit_json(h) for h in hits]}
 
     @server.tool()
     def ask(ctx: Context[Any, Any], question: str, as_of: str | None = None) -> dict[str, Any]:
@@ -136,7 +113,7 @@ def build_mcp(vault: Vault | None, authorizer: Callable[[], Authorizer] | None =
         return {
             "answer": answer.text,
             "citations": answer.citations,
-            "evidence": [hit_dict(h) for h in answer.evidence[:5]],
+            "evidence": [hit_json(h) for h in answer.evidence[:5]],
             "preferences": [p.statement for p in answer.preferences],
             "compliance": compliance_dict(answer.compliance),  # how the reply fared against those preferences
         }
@@ -223,7 +200,7 @@ def build_mcp(vault: Vault | None, authorizer: Callable[[], Authorizer] | None =
         only those it allows)."""
         with caller(ctx, "records") as (principal, v):
             recent = v.recent(max(1, min(limit, 200)), grant=principal.grant)
-        return json.dumps([record_dict(r, snippet=SNIPPET) for r in recent], ensure_ascii=False)
+        return json.dumps([record_json(r, snippet=SNIPPET) for r in recent], ensure_ascii=False)
 
     @server.resource("knowme://people/{name}", name="person profile", mime_type="application/json")
     def profile_resource(ctx: Context[Any, Any], name: str) -> str:
@@ -240,7 +217,7 @@ def person_profile(vault: Vault, name: str) -> dict[str, Any]:
         profile = vault.person(name)
     except ConfigError as exc:
         hits = vault.search(name, k=8)
-        return {"name": name, "found": False, "message": str(exc), "mentions": [hit_dict(h) for h in hits]}
+        return {"name": name, "found": False, "message": str(exc), "mentions": [hit_json(h) for h in hits]}
     data = asdict(profile)
     data["interactions"] = [{"timestamp": t, "kind": k, "ref": r} for t, k, r in profile.interactions]
     return {"name": profile.summary.name, "found": True, **data}
