@@ -27,8 +27,10 @@ demo: install
 	$(BIN)/knowme demo
 
 lint: install
-	$(BIN)/ruff check knowme tests benchmarks
-	$(BIN)/ruff format --check knowme tests benchmarks
+	$(BIN)/ruff check knowme tests benchmarks tools
+	$(BIN)/ruff format --check knowme tests benchmarks tools
+	# the layering: import contracts in pyproject.toml (layers, store and connectors forbidden imports, no private names)
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy

@@ -20,7 +20,7 @@ from knowme.errors import ConfigError
 
 if TYPE_CHECKING:
     from knowme.connectors.base import Connector
-    from knowme.extract.extractors import Extractor
+    from knowme.extract.claims import Extractor
     from knowme.llm.base import ChatBackend
     from knowme.llm.embedders import Embedder
     from knowme.llm.rerank import Reranker
@@ -46,6 +46,7 @@ DEFAULT_PLUGINS = (
     "knowme.llm.openai_compat",
     "knowme.llm.extractive",
     "knowme.extract.extractors",
+    "knowme.extract.llm_extractor",
 )
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from knowme.assist.enforce import annotate, enforce
 from knowme.errors import ConfigError
+from knowme.graph.views import find_entity
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Record
 from knowme.models.graph import USER_ID
@@ -114,7 +115,6 @@ def _grounding(store: Store, counterparty: str | None, intent: str, incoming: Re
 
 def _counterparty(store: Store, incoming: Record) -> str | None:
     from knowme.errors import KnowmeError
-    from knowme.graph.views import find_entity
 
     for name in (incoming.author or "",):
         try:

@@ -15,7 +15,8 @@ import re
 from calendar import monthrange
 from datetime import date, datetime
 
-from knowme.extract.extractors import SINGLE_DIETS, relation_of
+from knowme.extract.claims import relation_of
+from knowme.extract.extractors import SINGLE_DIETS
 from knowme.graph.lookup import RELATION_PATTERN, GraphLookup
 from knowme.models import Answer
 from knowme.models.graph import SYMMETRIC, USER_ID, Commitment, Fact

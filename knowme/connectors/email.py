@@ -647,7 +647,7 @@ class MboxConnector(_EmailConnector):
             box.close()
 
 
-def _maildir_folder_name(root: Path, folder: Path) -> str:
+def maildir_folder_name(root: Path, folder: Path) -> str:
     return "INBOX" if folder == root else folder.name.lstrip(".").replace(".", "/")
 
 
@@ -709,7 +709,7 @@ class MaildirConnector(_EmailConnector):
             except OSError as exc:
                 yield self.problem(where, exc)
                 continue
-            yield self._parse(raw, where=where, path=file, folder=_maildir_folder_name(self.path, folder))
+            yield self._parse(raw, where=where, path=file, folder=maildir_folder_name(self.path, folder))
 
 
 class EmlConnector(_EmailConnector):

@@ -31,7 +31,11 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
+from knowme.assist.ask import build_context
+from knowme.assist.pipeline import ASK_CANDIDATES
 from knowme.errors import ConfigError
+from knowme.opening import create, vault_exists
+from knowme.opening import open as open_vault
 from knowme.retrieve.abstain import NOT_FOUND_BELOW
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
@@ -373,8 +377,6 @@ def product_system(rerank: bool) -> SystemFn:
 
 def baseline_system(preset: str) -> SystemFn:
     """A plain retriever: its own top hits, packed in rank order under the same budget."""
-    from knowme.assist.ask import build_context
-    from knowme.assist.pipeline import ASK_CANDIDATES
 
     def system(vault: Any, question: Question) -> Probe:
         started = time.perf_counter()
@@ -426,8 +428,6 @@ def run(
     log: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """Measure ``systems`` on every conversation under ``data``; vaults and transcripts live under ``work``."""
-    from knowme.opening import create, vault_exists
-    from knowme.opening import open as open_vault
 
     results = system_results(systems)
     paths = find_conversations(data)

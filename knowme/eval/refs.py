@@ -27,8 +27,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from knowme.demo.generator import generate_life, ingest_targets
 from knowme.errors import ConfigError
 from knowme.eval.locomo import BUDGET_TOKENS, PASSPHRASE, SYSTEMS, Question, run_with_progress, system_results
+from knowme.opening import create
+from knowme.text.when import parse_when
 
 
 @dataclass
@@ -46,7 +49,6 @@ def sources_of(refs: Sequence[str]) -> str:
 
 
 def _as_of(value: Any, where: str) -> datetime | None:
-    from knowme.text.when import parse_when
 
     if value is None:
         return None
@@ -133,7 +135,6 @@ def run(
     log: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     """Ingest ``paths`` into a fresh vault under ``work``, ask every question through each system, score them."""
-    from knowme.opening import create
 
     results = system_results(systems)
     home = work / "vault"
@@ -179,7 +180,6 @@ def run(
 
 def run_demo(work: Path, **kwargs: Any) -> dict[str, Any]:
     """Write the sample life under ``work`` and measure it with its own questions."""
-    from knowme.demo.generator import generate_life, ingest_targets
 
     life = work / "sample-life"
     manifest = generate_life(life)

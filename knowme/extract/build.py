@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from knowme.config import Settings
+from knowme.extract.claims import Claim, CommitmentClaim, ExtractContext, Extractor
 from knowme.extract.commitments import Delivery, delivery, thread_of, words
-from knowme.extract.extractors import Claim, CommitmentClaim, ExtractContext, Extractor
 from knowme.extract.mentions import Mention, mentions
 from knowme.extract.resolve import Resolver
 from knowme.models import Record, stable_hash

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowme.extract.extractors import CommitmentClaim, ExtractContext, _sentences
+from knowme.extract.claims import CommitmentClaim, ExtractContext, sentences
 from knowme.models import Record
 from knowme.models.graph import USER_ID
 from knowme.text.dates import DATE_PATTERN, find_date
@@ -126,7 +126,7 @@ def find_commitments(record: Record, ctx: ExtractContext) -> list[CommitmentClai
     found: list[CommitmentClaim] = []
     mine = ctx.author_id == USER_ID
     others = [r for r in ctx.recipients if r != USER_ID]
-    for sentence in _sentences(record.text):
+    for sentence in sentences(record.text):
         if mine:
             m = _PROMISED_NOTE.search(sentence)
             if m:

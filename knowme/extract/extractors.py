@@ -18,84 +18,24 @@ allergic to...?", "if I moved to...") are not claims.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
 
+from knowme.extract.claims import (
+    RELATION_WORDS,
+    Claim,
+    ExtractContext,
+    Extraction,
+    Extractor,
+    relation_of,
+    sentences,
+)
+from knowme.extract.commitments import find_commitments
 from knowme.models import Record
 from knowme.models.graph import USER_ID
 from knowme.plugins import hookimpl
 from knowme.text.dates import DATE_PATTERN, find_date
 
-RELATION_WORDS: dict[str, str] = {
-    "mother": "mother",
-    "mom": "mother",
-    "mum": "mother",
-    "mommy": "mother",
-    "mama": "mother",
-    "mãe": "mother",
-    "father": "father",
-    "dad": "father",
-    "daddy": "father",
-    "pai": "father",
-    "parent": "parent",
-    "partner": "partner",
-    "spouse": "partner",
-    "wife": "partner",
-    "husband": "partner",
-    "girlfriend": "partner",
-    "boyfriend": "partner",
-    "fiancé": "partner",
-    "fiancée": "partner",
-    "fiance": "partner",
-    "fiancee": "partner",
-    "sweetheart": "partner",
-    "significant other": "partner",
-    "brother": "brother",
-    "younger brother": "brother",
-    "older brother": "brother",
-    "little brother": "brother",
-    "big brother": "brother",
-    "sister": "sister",
-    "younger sister": "sister",
-    "older sister": "sister",
-    "little sister": "sister",
-    "big sister": "sister",
-    "sibling": "sibling",
-    "son": "son",
-    "daughter": "daughter",
-    "child": "child",
-    "kid": "child",
-    "manager": "manager",
-    "boss": "manager",
-    "line manager": "manager",
-    "team lead": "manager",
-    "colleague": "colleague",
-    "co-worker": "colleague",
-    "coworker": "colleague",
-    "teammate": "colleague",
-    "friend": "friend",
-    "best friend": "friend",
-    "close friend": "friend",
-    "assistant": "assistant",
-    "grandmother": "grandmother",
-    "grandma": "grandmother",
-    "granny": "grandmother",
-    "grandfather": "grandfather",
-    "grandpa": "grandfather",
-    "aunt": "aunt",
-    "uncle": "uncle",
-    "cousin": "cousin",
-    "neighbour": "neighbour",
-    "neighbor": "neighbour",
-    "doctor": "doctor",
-    "gp": "doctor",
-    "dentist": "doctor",
-    "landlord": "landlord",
-    "landlady": "landlord",
-    "report": "report",
-    "direct report": "report",
-}
 _REL = "|".join(sorted((re.escape(w) for w in RELATION_WORDS), key=len, reverse=True))
 _NAME = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-]+(?:\s+(?:d[aeo]s?|van|von|de la|del|di|le|la)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]+){0,3})"
 _PLACE = r"(?:[A-ZÀ-ÖØ-Þ][\w'’\-]+(?:[\s\-]+(?:d[aeo]s?|de|del|la|le|am|on|upon|sur)?\s*[A-ZÀ-ÖØ-Þ][\w'’\-]+){0,3})"
@@ -150,73 +90,6 @@ _NOT_NAMES = frozenset(
 SINGLE_DIETS = ("vegetarian", "vegan", "pescatarian", "flexitarian", "keto", "gluten-free", "dairy-free")
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A fact as an extractor states it, before it is stored."""
-
-    subject: str
-    predicate: str
-    object_id: str | None = None
-    object_value: str | None = None
-    valid_from: str | None = None
-    valid_to: str | None = None
-    confidence: float = 0.8
-    evidence: str = ""
-    kind: str = "stated"  # stated (true at the record date), change (starts at valid_from), structure (a field)
-    via: str | None = None  # the subject is the ``subject``'s relation of this kind ("my mother"), found later
-
-
-@dataclass(frozen=True)
-class CommitmentClaim:
-    direction: str  # made | received
-    counterparty: str | None
-    what: str
-    due: str | None
-    evidence: str = ""
-
-
-@dataclass
-class Extraction:
-    facts: list[Claim] = field(default_factory=list)
-    commitments: list[CommitmentClaim] = field(default_factory=list)
-
-
-@dataclass
-class ExtractContext:
-    """What an extractor knows besides the record: who wrote it, who else it names, and how to name entities."""
-
-    record: Record
-    author_id: str | None  # whose words the text is (the user for notes and sent mail)
-    subject_id: str | None  # the entity a contact card or person note is about
-    recipients: tuple[str, ...]  # entity ids the record is addressed to (not the author)
-    entity: Callable[[str, str], str | None]  # (name, type) -> entity id (found or created)
-    known: Callable[[str], str | None] = lambda name: None  # a person's name -> their id, only if already known
-
-    @property
-    def day(self) -> date | None:
-        return self.record.timestamp.date() if self.record.timestamp else None
-
-
-class Extractor:
-    """Base class for extractor plugins: ``name``, ``version`` and one method."""
-
-    name = "extractor"
-    version = "0"
-
-    def extract(self, record: Record, ctx: ExtractContext) -> Extraction:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-def _sentences(text: str) -> list[str]:
-    text = re.sub(r"(?m)^>.*$", " ", text)  # quoted replies are someone's earlier words
-    parts = re.split(r"(?<=[.!?])\s+|\n{1,}", text)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def relation_of(word: str) -> str | None:
-    return RELATION_WORDS.get(" ".join(word.lower().split()))
-
-
 def _clean_value(value: str) -> str:
     value = re.split(r"\s+(?:and|but|so|because|since|which|when|until|from|after|before)\s+|[,;:()]", value)[0]
     return value.strip(" .!?\"'’").strip()
@@ -235,10 +108,8 @@ class DeterministicExtractor(Extractor):
         if record.kind == "note" and ctx.subject_id:
             self._person_note(record, ctx, out)
         if ctx.author_id and record.kind in ("note", "email", "chat_message"):
-            for sentence in _sentences(record.text):
+            for sentence in sentences(record.text):
                 self._sentence(sentence, ctx, out)
-        from knowme.extract.commitments import find_commitments
-
         out.commitments.extend(find_commitments(record, ctx))
         return out
 
@@ -309,7 +180,7 @@ class DeterministicExtractor(Extractor):
                 out.facts.append(Claim(who, predicate, object_value=str(value)[:10], confidence=0.9, kind="structure",
                                        evidence=f"front matter {key}"))  # fmt: skip
         # "My manager." / "Mãe." / "Sofia's partner." written in a note about that person
-        head = " ".join(_sentences(record.text)[:4])
+        head = " ".join(sentences(record.text)[:4])
         match = re.search(rf"(?:^|[.!]\s+|\b)(?:[Mm]y\s+(?:new\s+)?)({_REL})\b", head)
         if match is None:
             match = re.search(rf"^(?:#.*\n)?\s*({_REL})\b[.!]", record.text.strip(), re.IGNORECASE | re.MULTILINE)
@@ -575,6 +446,4 @@ class DeterministicExtractor(Extractor):
 
 @hookimpl
 def register_extractors() -> list[type[Extractor]]:
-    from knowme.extract.llm_extractor import LLMExtractor
-
-    return [DeterministicExtractor, LLMExtractor]
+    return [DeterministicExtractor]

@@ -26,9 +26,12 @@ from pydantic import BaseModel, Field
 
 from knowme.config import Settings
 from knowme.errors import KnowmeError
-from knowme.extract.extractors import RELATION_WORDS, Claim, ExtractContext, Extraction, Extractor
+from knowme.extract.claims import RELATION_WORDS, Claim, ExtractContext, Extraction, Extractor
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
+from knowme.llm.registry import make_backend
+from knowme.llm.structured import generate
 from knowme.models import Record
+from knowme.plugins import hookimpl
 from knowme.text.dates import find_date
 
 PROMPT_VERSION = "1"
@@ -84,8 +87,6 @@ class LLMExtractor(Extractor):
     @property
     def backend(self) -> ChatBackend:
         if self._backend is None:
-            from knowme.llm.registry import make_backend
-
             self._backend = make_backend((self._settings or Settings()).llm)
         return self._backend
 
@@ -93,7 +94,6 @@ class LLMExtractor(Extractor):
         out = Extraction()
         if record.kind not in KINDS or not record.text.strip() or ctx.author_id is None:
             return out
-        from knowme.llm.structured import generate
 
         when = record.timestamp.date().isoformat() if record.timestamp else "unknown"
         prompt = f"Author: {record.author or 'the user'}. Date: {when}.\n<item>\n{record.text[:MAX_TEXT]}\n</item>"
@@ -146,3 +146,8 @@ class LLMExtractor(Extractor):
             value, since = day.isoformat(), None
         return Claim(subject, relation, object_value=value, valid_from=since, confidence=0.6,
                      evidence=fact.evidence[:300], kind="stated")  # fmt: skip
+
+
+@hookimpl
+def register_extractors() -> list[type[Extractor]]:
+    return [LLMExtractor]

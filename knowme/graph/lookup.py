@@ -8,7 +8,8 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from knowme.extract.extractors import BARE_KIN, RELATION_WORDS, relation_of
+from knowme.extract.claims import RELATION_WORDS, relation_of
+from knowme.extract.extractors import BARE_KIN
 from knowme.models.graph import SYMMETRIC, USER_ID, Commitment, Fact
 from knowme.store.base import Store
 from knowme.text.names import first_name, name_key

@@ -81,7 +81,7 @@ def store_records(store: Store, embedder: Embedder, todo: list[tuple[Record, lis
             offset += len(chunks)
 
 
-def _flush(
+def flush_batch(
     store: Store,
     embedder: Embedder,
     batch: list[Record],
@@ -132,7 +132,7 @@ def ingest_connector(
             else:
                 batch.append(item)
                 if len(batch) >= BATCH:
-                    _flush(
+                    flush_batch(
                         store,
                         embedder,
                         batch,
@@ -148,7 +148,7 @@ def ingest_connector(
     except Exception as exc:  # a connector bug stops its own source only; what it read so far is kept
         reason = f"reading stopped after {done} items: {type(exc).__name__}: {exc}"
         report.problems.append(ItemProblem(str(connector.path), reason))
-    _flush(
+    flush_batch(
         store, embedder, batch, report, batch_size=batch_size, on_batch=on_batch, include_forgotten=include_forgotten
     )
     store.set_cursor(connector.source, {"path": str(connector.path)}, items=report.total)

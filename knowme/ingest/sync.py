@@ -27,10 +27,13 @@ import numpy as np
 
 from knowme.connectors.live.base import Checkpoint, Complete, Gone, LiveConnector
 from knowme.errors import KnowmeError
-from knowme.ingest.pipeline import BATCH, BatchHook, ProgressHook, _flush
+from knowme.extract.build import after_forget
+from knowme.extract.resolve import prune_owner_counts
+from knowme.ingest.pipeline import BATCH, BatchHook, ProgressHook, flush_batch
+from knowme.learn.voice import on_forget
 from knowme.llm.embedders import Embedder
 from knowme.models import IngestReport, ItemProblem, Record, SourceEntry
-from knowme.store.base import Store
+from knowme.store.base import ForgettingStore, Store
 
 _NO_VECTORS = np.zeros((0, 0), dtype=np.float32)
 
@@ -91,10 +94,6 @@ def mark_deleted(store: Store, record_ids: Sequence[str]) -> int:
 
 def forget_records(store: Store, record_ids: Sequence[str]) -> int:
     """Forget these records and what only they supported (no tombstone: a restored item may sync back)."""
-    from knowme.extract.build import after_forget
-    from knowme.extract.resolve import prune_owner_counts
-    from knowme.learn.voice import on_forget
-    from knowme.store.base import ForgettingStore
 
     hashes = list(store.content_hashes(record_ids).values())
     if not isinstance(store, ForgettingStore):
@@ -129,7 +128,7 @@ def sync_source(
     label = f"{entry.name} ({entry.kind})"
 
     def flush() -> None:
-        _flush(store, embedder, batch, report.ingest, batch_size=batch_size, on_batch=on_batch)
+        flush_batch(store, embedder, batch, report.ingest, batch_size=batch_size, on_batch=on_batch)
 
     policy = str(entry.settings.get("on_delete", "mark"))
     marked: dict[str, set[str]] = {src: set(ids) for src, ids in dict(saved.get("_marked", {})).items()}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from knowme.errors import SourceError
+from knowme.ingest.sync import SyncReport
 
 if TYPE_CHECKING:
     from knowme.vault import Vault
@@ -24,7 +25,6 @@ MAX_BACKOFF = 3600.0
 
 
 def _summary(report: object) -> str:
-    from knowme.ingest.sync import SyncReport
 
     assert isinstance(report, SyncReport)
     ing = report.ingest

@@ -18,6 +18,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from knowme.persona.style import sent_messages
 from knowme.store.base import Store
 
 DEFAULT_KINDS: tuple[str, ...] = ("email", "chat_message", "note")
@@ -55,7 +56,6 @@ def training_texts(
     store: Store, *, kinds: Sequence[str] = DEFAULT_KINDS, exclude_refs: Collection[str] = ()
 ) -> list[TrainingText]:
     """The user's own writing in this vault, one :class:`TrainingText` per record, ordered by content hash."""
-    from knowme.persona.style import sent_messages
 
     wanted = set(kinds)
     own: dict[str, str] = {}

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from knowme.errors import LearnError
+from knowme.learn.artifacts import adapter_in_use
 from knowme.learn.model import AdapterState, attach, load_base, quiet
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 
@@ -76,7 +77,6 @@ class AdaptedBackend(ChatBackend):
 
 def adapted_backend(store: Any) -> AdaptedBackend | None:
     """The voice backend for ``store``'s adapter in use, or None without one."""
-    from knowme.learn.artifacts import adapter_in_use
 
     state = adapter_in_use(store)
     return AdaptedBackend(state) if state is not None else None

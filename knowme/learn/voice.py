@@ -40,12 +40,12 @@ from typing import Any
 from knowme.errors import LearnError
 from knowme.learn.artifacts import ADAPTER, LearnStatus, ShardStatus, adapter_in_use, artifacts, load_state
 from knowme.learn.corpus import TrainingText, training_texts, word_count
-from knowme.learn.dp import DPPlan, DPSettings
+from knowme.learn.dp import DPPlan, DPSettings, combined_privacy, examples, plan, resolve_delta, train_private
 from knowme.learn.federate import federated_status
 from knowme.learn.model import AdapterState, attach, export_peft, gguf_path, load_base
 from knowme.learn.sisa import MANIFEST, Manifest, Shard, checkpoint_name, progress_name, record_weight
 from knowme.learn.trainer import TrainingInterrupted, TrainSettings, train_adapter, windows
-from knowme.store.base import ArtifactStore, Store
+from knowme.store.base import ArtifactStore, ForgettingStore, Store
 
 MIN_WORDS = 400
 COMBINE = ("average", "largest")
@@ -129,8 +129,6 @@ def learn_voice(
         )
     private: _Private | None = None
     if dp is not None:
-        from knowme.learn.dp import resolve_delta
-
         slices = 1
         private = _Private(dp, resolve_delta(dp, len(texts)))
     if nice:
@@ -283,7 +281,6 @@ class _Private:
     plans: dict[int, DPPlan] = field(default_factory=dict)
 
     def plan(self, shard: Shard, by_hash: dict[str, TrainingText], settings: TrainSettings, epochs: float) -> DPPlan:
-        from knowme.learn.dp import examples, plan
 
         if shard.index not in self.plans:
             texts = [t.text for t in _slice_texts(shard, len(shard.slices) - 1, by_hash)]
@@ -322,8 +319,6 @@ def _train_slice(
     stop_at = target if left is None else min(target, start.step + left)
     try:
         if private is not None:
-            from knowme.learn.dp import train_private
-
             state = train_private(
                 [t.text for t in texts],
                 base=load_base(),
@@ -380,8 +375,6 @@ def combine_states(states: Sequence[AdapterState], how: str = "average") -> Adap
     """One adapter from shard adapters: ``average`` (exact mean of LoRA weight changes; mean soft prompt), ``linear``
     (mean of the A and B matrices separately: cheaper, not the mean change; for comparison) or one shard."""
     import torch
-
-    from knowme.learn.dp import combined_privacy
 
     if not states:
         raise LearnError("no trained shard to combine")
@@ -449,7 +442,6 @@ def on_forget(store: Store, content_hashes: Collection[str]) -> list[int]:
 
 
 def learn_status(store: Store) -> LearnStatus:
-    from knowme.store.base import ForgettingStore
 
     manifest = load_manifest(store)
     kept = artifacts(store).list_artifacts(prefix="voice/")

@@ -24,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from knowme.errors import ConfigError
+from knowme.extract.build import after_forget
+from knowme.extract.resolve import prune_owner_counts
 from knowme.models.store import ForgetCounts, RecordSelector, RecordSummary
+from knowme.plugins import connectors
 from knowme.store.base import ForgettingStore, GovernanceStore, Store
 from knowme.store.sqlcipher import BACKUP_DIR
 
@@ -68,7 +71,6 @@ class ForgetResult:
 
 def _sources_for(path: str) -> tuple[list[str], str]:
     """Source prefixes for ``--source``: ``connector:/abs/path`` as given, or a path for every connector."""
-    from knowme.plugins import connectors
 
     names = connectors()
     head, sep, rest = path.partition(":")
@@ -160,8 +162,6 @@ def forget(
             store.redact_audit({r.ref: f"forgotten:{r.id}" for r in records})
         for backup in backups:
             Path(backup).unlink(missing_ok=True)
-        from knowme.extract.build import after_forget
-        from knowme.extract.resolve import prune_owner_counts
 
         if isinstance(store, Store):
             prune_owner_counts(store)  # the owner detector's tally must not keep the forgotten people's addresses

@@ -28,6 +28,8 @@ import phonenumbers
 
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
 from knowme.models import Hit
+from knowme.models.governance import Grant
+from knowme.privacy.grants import filter_hits, parse_scopes
 from knowme.privacy.sensitivity import luhn, valid_iban
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
@@ -166,9 +168,6 @@ class RedactingBackend(ChatBackend):
 def egress_filter(hits: Sequence[Hit], scopes: Sequence[str]) -> list[Hit]:
     """The hits a remote model may see under the ``remote_scopes`` policy."""
     from datetime import UTC, datetime
-
-    from knowme.models.governance import Grant
-    from knowme.privacy.grants import filter_hits, parse_scopes
 
     policy = Grant("egress-policy", "remote model", parse_scopes(scopes), datetime.now(UTC))
     return filter_hits(hits, policy)

@@ -32,6 +32,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from knowme.graph.context import relatives_named
 from knowme.llm.embedders import Embedder
 from knowme.models import Hit
 from knowme.models.store import UNDATED, SearchFilters, StoredChunk
@@ -263,7 +264,6 @@ def _with_window_candidates(
 def _with_relatives(store: Store, analysis: QueryAnalysis, today: date) -> QueryAnalysis:
     """The query's terms plus the names of the people it calls by their relation to the owner ("What does my brother
     do?" -> Pedro Almeida): a contact card or a message about him rarely says "brother"."""
-    from knowme.graph.context import relatives_named
 
     names = relatives_named(store, analysis.text, today)
     if not names:

@@ -45,7 +45,7 @@ def person_pattern(needles: Sequence[str]) -> re.Pattern[str]:
 
 
 _EMAIL = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
-_WORDS = re.compile(r"[^\W\d_]+|\d+")
+WORDS = re.compile(r"[^\W\d_]+|\d+")
 
 
 def names_person(value: str, pattern: re.Pattern[str], names: Sequence[tuple[str, ...]]) -> bool:
@@ -54,7 +54,7 @@ def names_person(value: str, pattern: re.Pattern[str], names: Sequence[tuple[str
     if pattern.search(value):
         return True
     for local in _EMAIL.findall(value):
-        words = tuple(w.casefold() for w in _WORDS.findall(local))
+        words = tuple(w.casefold() for w in WORDS.findall(local))
         if len(words) > 1 and words in names:
             return True
     return False
@@ -96,12 +96,12 @@ class SQLCipherForgetting(ForgettingStore):
                 + ")"
             )
             for person in selector.people:
-                first = (_WORDS.findall(person) or [person.strip()])[0]
+                first = (WORDS.findall(person) or [person.strip()])[0]
                 like = "%" + _like_prefix(first)[:-1] + "%"
                 params.extend([like, like])
         where = " AND ".join(clauses) if clauses else "1"
         pattern = person_pattern(selector.people) if selector.people else None
-        full_names = [tuple(w.casefold() for w in _WORDS.findall(p)) for p in selector.people if "@" not in p]
+        full_names = [tuple(w.casefold() for w in WORDS.findall(p)) for p in selector.people if "@" not in p]
         needle = selector.text.casefold() if selector.text else None
         found: list[RecordSummary] = []
         last = 0

@@ -25,7 +25,7 @@ from knowme.errors import VaultCorrupt
 from knowme.models import Chunk
 from knowme.models.store import ForgetCounts, RecordSelector, RecordSummary
 from knowme.store.base import ForgettingStore, PortableStore, text_fingerprint
-from knowme.store.forgetting import _WORDS, names_person, person_pattern
+from knowme.store.forgetting import WORDS, names_person, person_pattern
 from knowme.store.pggraph import SEP, target_id, target_key
 from knowme.store.pgschema import TENANT_TABLES
 
@@ -74,7 +74,7 @@ class PgForgetting(ForgettingStore):
             params.append(selector.before.timestamp())
         where = " AND ".join(clauses) if clauses else "TRUE"
         pattern = person_pattern(selector.people) if selector.people else None
-        full_names = [tuple(w.casefold() for w in _WORDS.findall(p)) for p in selector.people if "@" not in p]
+        full_names = [tuple(w.casefold() for w in WORDS.findall(p)) for p in selector.people if "@" not in p]
         needle = selector.text.casefold() if selector.text else None
         t = self.c.text
         found: list[RecordSummary] = []

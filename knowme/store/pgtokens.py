@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 from knowme.errors import StoreUnreachable
-from knowme.store.postgres import _reason, connect
+from knowme.store.postgres import connect, driver_reason
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class TokenIndex:
                     self._conn.close()
                     self._conn = None
                     if attempt == 2:
-                        raise StoreUnreachable(f"lost the service database ({_reason(exc)})") from None
+                        raise StoreUnreachable(f"lost the service database ({driver_reason(exc)})") from None
                     continue
                 return TokenOwner(str(row[0]), bool(row[1]), row[2]) if row else None
         return None

@@ -66,13 +66,13 @@ def connect(conninfo: str, *, vectors: bool = True) -> psycopg.Connection[Any]:
     try:
         conn = psycopg.connect(conninfo, autocommit=True, options=f"-c search_path={SCHEMA},public")
     except psycopg.OperationalError as exc:
-        raise StoreUnreachable(f"cannot reach the service database ({_reason(exc)})") from None
+        raise StoreUnreachable(f"cannot reach the service database ({driver_reason(exc)})") from None
     if vectors:
         register_vector(conn)
     return conn
 
 
-def _reason(exc: BaseException) -> str:
+def driver_reason(exc: BaseException) -> str:
     """The first line of a driver error, without the connection string (which may hold a password)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text.split("password")[0].strip() or type(exc).__name__
@@ -86,7 +86,7 @@ def _reachable() -> Iterator[None]:
     try:
         yield
     except psycopg.OperationalError as exc:
-        raise StoreUnreachable(f"lost the service database ({_reason(exc)})") from None
+        raise StoreUnreachable(f"lost the service database ({driver_reason(exc)})") from None
 
 
 class PostgresStore(PgForgetting, PgPortable, PgGovernance, PgArtifacts, Store):
@@ -154,7 +154,7 @@ class PostgresStore(PgForgetting, PgPortable, PgGovernance, PgArtifacts, Store):
         try:
             self.conn.execute(sql)
         except psycopg.OperationalError as exc:
-            raise StoreUnreachable(f"lost the service database ({_reason(exc)})") from None
+            raise StoreUnreachable(f"lost the service database ({driver_reason(exc)})") from None
 
     def _q(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
         """Run a statement in the tenant's transaction; return its rows (none for a statement without result)."""

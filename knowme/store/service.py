@@ -31,7 +31,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from knowme.config import environment
 from knowme.errors import ConfigError, StoreUnreachable, VaultExists, VaultNotFound
 from knowme.store.pgschema import APP_ROLE, PG_MIGRATIONS, SCHEMA, TENANT_TABLES
-from knowme.store.postgres import PostgresStore, _reason, connect
+from knowme.store.postgres import PostgresStore, connect, driver_reason
 from knowme.store.tenantkeys import TenantCipher, app_role_password, new_data_key, unwrap_key, wrap_key
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -95,7 +95,7 @@ class Service:
                 )
             return self._url
         except psycopg.OperationalError as exc:
-            raise StoreUnreachable(f"cannot reach the service database ({_reason(exc)})") from None
+            raise StoreUnreachable(f"cannot reach the service database ({driver_reason(exc)})") from None
         finally:
             conn.close()
 

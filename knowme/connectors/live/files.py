@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from knowme.connectors.base import Connector, Cursor
 from knowme.connectors.browser import BrowserHistoryConnector
-from knowme.connectors.email import MaildirConnector, _maildir_folder_name
+from knowme.connectors.email import MaildirConnector, maildir_folder_name
 from knowme.connectors.live.base import Checkpoint, Complete, Gone, LiveConnector, LiveItem
 from knowme.connectors.registry import NOTE_SUFFIXES, detect
 from knowme.models import Record
@@ -79,7 +79,7 @@ def _same(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
 
 def maildir_key(root: Path, folder: Path, file: Path) -> str:
     unique = file.name.split(":2,")[0].split("!2,")[0]
-    return f"{_maildir_folder_name(root, folder)}/{unique}"
+    return f"{maildir_folder_name(root, folder)}/{unique}"
 
 
 class FilesSource(LiveConnector):
@@ -175,7 +175,7 @@ class FilesSource(LiveConnector):
                 yield self.problem(file.name, exc)
                 continue
             where = file.relative_to(connector.path).as_posix()
-            item = connector._parse(raw, where=where, path=file, folder=_maildir_folder_name(connector.path, folder))
+            item = connector._parse(raw, where=where, path=file, folder=maildir_folder_name(connector.path, folder))
             if isinstance(item, Record):
                 current[key] = item.native_id
             yield item

@@ -15,12 +15,11 @@ from knowme.ingest.jobs.queue import (
     BrokerUnreachable,
     JobNotFound,
     JobStatus,
-    enqueue_ingest,
     job_status,
     list_jobs,
     wait,
 )
-from knowme.ingest.jobs.worker import run_worker
+from knowme.ingest.jobs.worker import enqueue_ingest, run_worker
 
 __all__ = [
     "BrokerUnreachable",

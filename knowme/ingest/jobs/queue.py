@@ -14,18 +14,16 @@ is a :class:`JobNotFound` (exit 3).
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowme.config import environment
-from knowme.errors import ConfigError, IngestError, KnowmeError
+from knowme.errors import ConfigError, KnowmeError
 
 if TYPE_CHECKING:
     import redis
@@ -267,32 +265,6 @@ def current_user(user: str | None = None) -> str:
     if not name:
         raise ConfigError("set KNOWME_USER to the service user whose data the job is for")
     return name
-
-
-def enqueue_ingest(
-    paths: Sequence[str | os.PathLike[str]],
-    *,
-    user: str | None = None,
-    include_forgotten: bool = False,
-    broker: str | None = None,
-) -> str:
-    """Queue an ingest of ``paths`` for ``user`` (default ``KNOWME_USER``) and return the job id.
-
-    The workers must see the same paths (one machine, or a shared folder); the files must stay put until the job is
-    done. The job itself is split into steps any worker may take: plan, store each batch, graph each batch, finish.
-    """
-    from knowme.ingest.jobs.worker import declare
-
-    name = current_user(user)
-    absolute = [Path(p).expanduser().resolve() for p in paths]
-    missing = [str(p) for p in absolute if not p.exists()]
-    if missing:
-        raise IngestError(f"not found: {', '.join(missing)}")
-    url = broker_url(broker)
-    jobs = Jobs(client(url))
-    job_id = jobs.create(name, [str(p) for p in absolute], include_forgotten=include_forgotten)
-    declare(get_broker(url))["plan"].send(job_id)
-    return job_id
 
 
 def job_status(job_id: str, *, broker: str | None = None) -> JobStatus:

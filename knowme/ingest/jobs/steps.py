@@ -32,6 +32,8 @@ from knowme.config import Settings
 from knowme.connectors.base import Connector
 from knowme.connectors.registry import detect
 from knowme.errors import KnowmeError
+from knowme.extract.build import update_graph
+from knowme.extract.money import is_transaction, update_money
 from knowme.ingest.pipeline import BATCH, changed_records, store_records
 from knowme.llm.embedders import Embedder
 from knowme.models import IngestReport, ItemProblem, Record
@@ -124,8 +126,6 @@ def graph_batch(ctx: Context, records: list[Record], step: str = "") -> tuple[bo
     With ``step`` (``job:index``) the update and the marker :data:`GRAPH_MARK` commit in one transaction, and a step
     that already committed is not run again: folding the same records in twice does not give the same graph (the
     resolver's second look merges and re-extracts differently), so a retried step must not repeat it."""
-    from knowme.extract.build import update_graph
-    from knowme.extract.money import is_transaction
 
     if not records:
         return False, []
@@ -145,7 +145,6 @@ def graph_batch(ctx: Context, records: list[Record], step: str = "") -> tuple[bo
 
 def finish(ctx: Context, paths: list[str], money: bool, items: dict[int, int]) -> list[ItemProblem]:
     """Settle the money facts (when needed) and set each source's cursor (``items`` per connector index)."""
-    from knowme.extract.money import update_money
 
     problems: list[ItemProblem] = []
     if money and ctx.settings.graph.enabled:

@@ -14,17 +14,29 @@ job at once.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowme.config import environment
-from knowme.errors import BackendError, KnowmeError, StoreUnreachable
+from knowme.errors import BackendError, IngestError, KnowmeError, StoreUnreachable
 from knowme.ingest.jobs import steps
-from knowme.ingest.jobs.queue import MAX_ATTEMPTS, QUEUE, RECOVER_AFTER, BrokerUnreachable, Jobs, broker_url, get_broker
+from knowme.ingest.jobs.queue import (
+    MAX_ATTEMPTS,
+    QUEUE,
+    RECOVER_AFTER,
+    BrokerUnreachable,
+    Jobs,
+    broker_url,
+    client,
+    current_user,
+    get_broker,
+)
 
 if TYPE_CHECKING:
     import dramatiq
@@ -66,8 +78,6 @@ def _context(user: str) -> Iterator[steps.Context]:
 
 
 def _jobs() -> Jobs:
-    from knowme.ingest.jobs.queue import client
-
     return Jobs(client())
 
 
@@ -218,6 +228,30 @@ def declare(broker: RedisBroker) -> dict[str, dramatiq.Actor[Any, Any]]:
     }
 
 
+def enqueue_ingest(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    user: str | None = None,
+    include_forgotten: bool = False,
+    broker: str | None = None,
+) -> str:
+    """Queue an ingest of ``paths`` for ``user`` (default ``KNOWME_USER``) and return the job id.
+
+    The workers must see the same paths (one machine, or a shared folder); the files must stay put until the job is
+    done. The job itself is split into steps any worker may take: plan, store each batch, graph each batch, finish.
+    """
+    name = current_user(user)
+    absolute = [Path(p).expanduser().resolve() for p in paths]
+    missing = [str(p) for p in absolute if not p.exists()]
+    if missing:
+        raise IngestError(f"not found: {', '.join(missing)}")
+    url = broker_url(broker)
+    jobs = Jobs(client(url))
+    job_id = jobs.create(name, [str(p) for p in absolute], include_forgotten=include_forgotten)
+    declare(get_broker(url))["plan"].send(job_id)
+    return job_id
+
+
 def run_worker(
     *,
     threads: int = 1,
@@ -228,8 +262,6 @@ def run_worker(
 ) -> None:
     """Take jobs until SIGTERM/SIGINT (or ``stop`` is set); finishes the steps in hand before returning."""
     from dramatiq import Worker
-
-    from knowme.ingest.jobs.queue import client
 
     url = broker_url(broker)
     client(url)  # a clear error now rather than a retry loop later

@@ -19,6 +19,9 @@ from knowme.errors import KnowmeError
 from knowme.interfaces.console import AsOfOpt, HomeOpt, JsonOpt, err, open_vault, out, print_answer, print_report
 from knowme.interfaces.console import progress as progress_bar
 from knowme.interfaces.serialise import answer_json, hit_json
+from knowme.opening import create
+from knowme.store.choose import refuse_in_service_mode
+from knowme.store.keys import keyring_set, resolve_passphrase
 
 app = typer.Typer(
     name="knowme",
@@ -36,9 +39,6 @@ def init(
 ) -> None:
     """Create a new encrypted vault (asks for a passphrase unless KNOWME_PASSPHRASE is set)."""
     import knowme.config
-    from knowme.opening import create
-    from knowme.store.choose import refuse_in_service_mode
-    from knowme.store.keys import keyring_set, resolve_passphrase
 
     refuse_in_service_mode("`knowme init`")
     folder = knowme.config.user_dir(home)

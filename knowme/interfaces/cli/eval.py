@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from knowme.errors import ConfigError
 from knowme.interfaces.console import err, out
 
 eval_app = typer.Typer(help="Measure knowme on public benchmarks.", no_args_is_help=True)
@@ -111,7 +112,6 @@ def refs(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
 ) -> None:
     """Do the items that answer questions about your own files come back? any@k, all@k, NDCG@10, MRR, latency."""
-    from knowme.errors import ConfigError
     from knowme.eval.locomo import SYSTEMS
     from knowme.eval.refs import load_questions, run, run_demo
 

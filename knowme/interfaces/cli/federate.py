@@ -13,8 +13,7 @@ from typing import Annotated
 
 import typer
 
-from knowme.interfaces.cli.learn import HomeOpt, JsonOpt, _open
-from knowme.interfaces.console import out
+from knowme.interfaces.console import HomeOpt, JsonOpt, open_vault, out
 
 federate_app = typer.Typer(
     help="Train the voice adapter across your devices (Flower): each device keeps its data, only weights travel.",
@@ -44,7 +43,7 @@ def serve(
     """Aggregate the devices' adapter updates (FedAvg) and store the result as this vault's voice adapter."""
     from knowme.learn.federate import serve as run
 
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         report = run(vault.store, rounds=rounds, devices=clients, host=host, port=port, local_steps=local_steps,
                      clip=clip, noise=noise, record=record)  # fmt: skip
     if as_json:
@@ -70,7 +69,7 @@ def join(
 
     from knowme.learn.federate import join as run
 
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         report = run(vault.store, server)
     if as_json:
         out.print_json(json.dumps(asdict(report)))

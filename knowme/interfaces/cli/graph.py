@@ -8,26 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from knowme.interfaces.console import out
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from knowme.interfaces.console import HomeOpt, JsonOpt, open_vault, out
 
 people_app = typer.Typer(help="People in your graph; merge or split them.", no_args_is_help=False)
-
-
-def _open(home: Path | None):  # type: ignore[no-untyped-def]
-    import knowme
-
-    return knowme.open(home, create=False)
 
 
 def _out():  # type: ignore[no-untyped-def]
@@ -39,7 +27,7 @@ def people(ctx: typer.Context, home: HomeOpt = None, as_json: JsonOpt = False) -
     """List the people in your graph, the user first, with aliases and relationship to you."""
     if ctx.invoked_subcommand is not None:
         return
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         found = vault.people()
     out = _out()
     if as_json:
@@ -60,7 +48,7 @@ def merge(
     home: HomeOpt = None,
 ) -> None:
     """Join two people into one (remembered across later ingests)."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         name = vault.merge_people(keep, drop)
     _out().print(f"Merged {drop} into {name}.")
 
@@ -72,7 +60,7 @@ def split(
     home: HomeOpt = None,
 ) -> None:
     """Move one alias off a person into a person of its own (remembered across later ingests)."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         new = vault.split_person(name, alias)
     _out().print(f"{alias} is now its own person: {new}.")
 
@@ -83,7 +71,7 @@ def person(
     as_json: JsonOpt = False,
 ) -> None:
     """A person's profile: aliases, relationship to you, facts with dates and sources, recent interactions."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         profile = vault.person(name)
     out = _out()
     if as_json:
@@ -111,7 +99,7 @@ def timeline(
     as_json: JsonOpt = False,
 ) -> None:
     """Dated facts and commitments in order."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         entries = vault.timeline(since=since, until=until, person=who)
     out = _out()
     if as_json:
@@ -128,7 +116,7 @@ def facts(
     as_json: JsonOpt = False,
 ) -> None:
     """Facts with their validity, extractor and sources."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         found = vault.facts(as_of=as_of, about=about)
     out = _out()
     if as_json:

@@ -17,13 +17,13 @@ import typer
 from rich.table import Table
 
 from knowme.config import environment
+from knowme.errors import ConfigError
 from knowme.ingest.jobs.queue import JobStatus
-from knowme.interfaces.console import err, out
+from knowme.interfaces.console import JsonOpt, err, out
 
 BrokerOpt = Annotated[
     str | None, typer.Option("--broker", help="Redis URL of the job broker (default: $KNOWME_BROKER).")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 jobs_app = typer.Typer(help="Queued jobs: list them, or `jobs status ID` for one.", no_args_is_help=False)
 
@@ -105,7 +105,6 @@ def worker(
     broker: BrokerOpt = None,
 ) -> None:
     """Run a worker: take queued job steps until stopped (SIGTERM or Ctrl-C finish the steps in hand)."""
-    from knowme.errors import ConfigError
     from knowme.ingest.jobs import run_worker
 
     if not environment().store:

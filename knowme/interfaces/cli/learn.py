@@ -8,26 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from knowme.interfaces.console import out, progress
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from knowme.errors import LearnError
+from knowme.interfaces.console import HomeOpt, JsonOpt, open_vault, out, progress
 
 learn_app = typer.Typer(
     help="Learn your writing voice on this machine: train, inspect and export the voice adapter.", no_args_is_help=True
 )
-
-
-def _open(home: Path | None) -> Any:
-    import knowme
-
-    return knowme.open(home, create=False)
 
 
 @learn_app.command("voice")
@@ -64,13 +54,12 @@ def voice(
     ] = 1.0,
 ) -> None:
     """Fine-tune the voice adapter on your own sent mail, chat messages and notes (CPU, low priority)."""
-    from knowme.errors import LearnError
     from knowme.learn.dp import DPSettings
 
     if dp != (epsilon is not None) or (delta is not None and not dp):
         raise LearnError("differential privacy needs both --dp and --epsilon (and --delta only with them)")
     private = DPSettings(epsilon, delta, max_grad_norm) if dp and epsilon is not None else None
-    with _open(home) as vault, progress(not as_json) as hook:
+    with open_vault(home) as vault, progress(not as_json) as hook:
         report = vault.learn_voice(
             method=method, shards=shards, max_steps=max_steps, max_minutes=max_minutes, resume=resume, progress=hook,
             dp=private,
@@ -91,7 +80,7 @@ def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """The voice adapter: shards, what is stale or queued, and the proof that no forgotten record is in use."""
     from rich.table import Table
 
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         found = vault.learn_status()
     if as_json:
         out.print_json(json.dumps(found.as_dict()))
@@ -137,7 +126,7 @@ def export_adapter(
     home: HomeOpt = None,
 ) -> None:
     """Write the voice adapter in use as a standard PEFT adapter folder (plain files: keep them safe)."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         written = vault.export_adapter(folder)
     for path in written:
         out.print(str(path), highlight=False)

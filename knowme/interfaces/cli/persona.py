@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from knowme.interfaces.console import out
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from knowme.errors import ConfigError
+from knowme.interfaces.console import HomeOpt, JsonOpt, open_vault, out
 
 LABELS = {
     "birthday": "Birthdays",
@@ -29,12 +24,6 @@ LABELS = {
     "awaiting_reply": "Awaiting your reply",
     "prepare": "To prepare",
 }
-
-
-def _open(home: Path | None) -> Any:
-    import knowme
-
-    return knowme.open(home, create=False)
 
 
 def _out() -> Any:
@@ -50,7 +39,7 @@ def digest(
     as_json: JsonOpt = False,
 ) -> None:
     """Upcoming birthdays, due or overdue commitments, mail awaiting your reply and events to prepare."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         found = vault.digest(as_of=as_of, days=days)
     out = _out()
     if as_json:
@@ -118,7 +107,7 @@ def prefer(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a standing preference or rule; applicable ones are shown to the model with every question."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         pref = vault.prefer(statement, avoid=avoid, scope=scope, strength=strength)
     if as_json:
         _out().print_json(json.dumps(pref_json(pref), ensure_ascii=False))
@@ -137,7 +126,7 @@ def prefs(
     """List your preferences and rules: stated, inferred from your data (with sources) and learned from feedback."""
     if ctx.invoked_subcommand is not None:
         return
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         found = vault.preferences(include_inactive=show_all)
     if as_json:
         _out().print_json(json.dumps([pref_json(p) for p in found], ensure_ascii=False))
@@ -154,7 +143,7 @@ def prefs_remove(
     home: HomeOpt = None,
 ) -> None:
     """Remove a preference (one inferred from your data is hidden; its source stays)."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         pref = vault.remove_preference(preference_id)
     _out().print(f"Removed {pref.id}: {pref.statement}", markup=False, highlight=False)
 
@@ -172,7 +161,7 @@ def prefs_edit(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a preference's wording, scope or strength, or hide it."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         pref = vault.edit_preference(preference_id, statement=statement, scope=scope, strength=strength, active=enable)
     if as_json:
         _out().print_json(json.dumps(pref_json(pref), ensure_ascii=False))
@@ -194,10 +183,9 @@ def feedback(
     as_json: JsonOpt = False,
 ) -> None:
     """Rate or correct what knowme showed you; ratings re-rank your searches, corrections become rules or facts."""
-    from knowme.errors import ConfigError
 
     out = _out()
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         if reset:
             gone = vault.reset_feedback()
             if as_json:
@@ -228,7 +216,7 @@ def draft(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a reply in your voice, grounded in the thread and your open commitments to that person."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         made = vault.draft(reply_to, intent, phrase=phrase)
     out = _out()
     if as_json:
@@ -253,7 +241,7 @@ def style(
     as_json: JsonOpt = False,
 ) -> None:
     """Show your writing style as learned from your sent mail and chat messages."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         profile = vault.style(to)
     out = _out()
     if as_json:
@@ -288,7 +276,7 @@ def suggest_slots(
 ) -> None:
     """Propose free times that respect your calendar, your scheduling rules and your energy pattern, and say why
     each was chosen."""
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         slots = vault.suggest_slots(
             duration, within, start=start, with_person=with_person, limit=limit, purpose=purpose
         )

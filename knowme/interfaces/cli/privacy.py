@@ -16,6 +16,8 @@ import typer
 from knowme.config import environment, interactive
 from knowme.errors import ConfigError, PassphraseMissing
 from knowme.interfaces.console import HomeOpt, JsonOpt, open_vault, out
+from knowme.store.choose import refuse_in_service_mode
+from knowme.store.keys import keyring_delete, resolve_passphrase
 
 YesOpt = Annotated[bool, typer.Option("--yes", help="Do it without asking (for scripts; the preview is still shown).")]
 
@@ -144,7 +146,6 @@ def _new_passphrase() -> str:
 @passphrase_app.command("change")
 def passphrase_change(home: HomeOpt = None) -> None:
     """Re-encrypt the vault under a new passphrase (KNOWME_NEW_PASSPHRASE, or asked twice on a terminal)."""
-    from knowme.store.choose import refuse_in_service_mode
 
     refuse_in_service_mode("a passphrase")
     with open_vault(home) as vault:
@@ -157,7 +158,6 @@ def passphrase_change(home: HomeOpt = None) -> None:
 def lock(home: HomeOpt = None) -> None:
     """Remove the vault passphrase from the OS keyring (later commands need KNOWME_PASSPHRASE or a prompt)."""
     import knowme.config
-    from knowme.store.keys import keyring_delete
 
     folder = knowme.config.user_dir(home)
     if keyring_delete(folder):
@@ -168,12 +168,9 @@ def lock(home: HomeOpt = None) -> None:
 
 def unlock(home: HomeOpt = None) -> None:
     """Keep the vault passphrase in the OS keyring (checked against the vault first)."""
-    from knowme.store.choose import refuse_in_service_mode
 
     refuse_in_service_mode("a passphrase")
     with open_vault(home) as vault:
-        from knowme.store.keys import resolve_passphrase
-
         vault.unlock(resolve_passphrase(vault.home, None, creating=False))
     out.print("Unlocked: the passphrase is kept in the OS keyring; `knowme lock` removes it.")
 

@@ -10,12 +10,9 @@ import typer
 from rich.console import Console
 
 from knowme.config import environment
+from knowme.interfaces.console import HomeOpt, out
+from knowme.store.choose import refuse_in_service_mode
 
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
-]
-
-out = Console()
 err = Console(stderr=True)
 
 
@@ -88,7 +85,6 @@ def token(home: HomeOpt = None) -> None:
     """Make a new API token for `knowme serve` (the old one stops working) and print it once."""
     import knowme
     from knowme.interfaces.http.auth import issue_token
-    from knowme.store.choose import refuse_in_service_mode
 
     refuse_in_service_mode("`knowme token`")  # a service user's token comes from `knowme users add`
     with knowme.open(home, create=False) as vault:

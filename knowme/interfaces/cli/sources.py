@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -18,20 +17,9 @@ from rich.table import Table
 
 from knowme.config import interactive
 from knowme.errors import ConfigError
-from knowme.interfaces.console import err, out, progress
-
-HomeOpt = Annotated[
-    Path | None, typer.Option("--home", help="Data folder (default: $KNOWME_HOME or the platform data folder).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+from knowme.interfaces.console import HomeOpt, JsonOpt, err, open_vault, out, progress
 
 sources_app = typer.Typer(help="Registered sources kept in sync: folders, IMAP, CalDAV, CardDAV.", no_args_is_help=True)
-
-
-def _open(home: Path | None):  # type: ignore[no-untyped-def]
-    import knowme
-
-    return knowme.open(home, create=False)  # like ingest: `knowme init` makes the vault
 
 
 def _consoles():  # type: ignore[no-untyped-def]
@@ -74,7 +62,7 @@ def add(
 ) -> None:
     """Register a source to keep in sync (run `knowme sync` to read it)."""
     out, _ = _consoles()
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         entry = vault.add_source(target, name=name, user=user, password_env=password_env, on_delete=on_delete)
     if as_json:
         out.print_json(json.dumps(entry_json(entry)))
@@ -86,7 +74,7 @@ def add(
 def list_sources(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Show the registered sources: kind, last sync, item counts and errors."""
     out, _ = _consoles()
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         entries = vault.sources()
     if as_json:
         out.print_json(json.dumps([entry_json(e) for e in entries]))
@@ -122,7 +110,7 @@ def remove(
         if not _interactive():
             raise ConfigError("say what to do with the source's data: --keep-data or --forget-data")
         forget_data = typer.confirm(f"Also forget everything source {name!r} brought into the vault?", default=False)
-    with _open(home) as vault:
+    with open_vault(home) as vault:
         deleted = vault.remove_source(name, forget_data=forget_data)
     out.print(
         f"Removed source {name}" + (f" and forgot {deleted} record(s)." if forget_data else "; its data is kept.")
@@ -136,7 +124,7 @@ def sync(
 ) -> None:
     """Bring every registered source up to date: new, changed and deleted items."""
     out, _ = _consoles()
-    with _open(home) as vault, progress(not as_json) as hook:
+    with open_vault(home) as vault, progress(not as_json) as hook:
         reports = vault.sync(names or (), progress=hook)
     if as_json:
         out.print_json(json.dumps([r.as_dict() for r in reports]))
@@ -184,7 +172,7 @@ def watch(
     from knowme.ingest.watch import run_watch
 
     out, err = _consoles()
-    with _open(home) as vault, _interruptible():
+    with open_vault(home) as vault, _interruptible():
         run_watch(vault, names or (), interval=interval, say=lambda text: err.print(text, markup=False))
     out.print("Stopped watching.")
 

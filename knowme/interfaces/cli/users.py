@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from knowme.config import environment, interactive
+from knowme.config import environment, interactive, load_settings, user_dir
 from knowme.errors import ConfigError
 from knowme.interfaces.console import out
 from knowme.privacy.grants import enrol
@@ -26,7 +26,6 @@ users_app = typer.Typer(help="Users of the vault service (needs KNOWME_STORE and
 
 
 def _service(home: Path | None) -> Any:
-    from knowme.config import load_settings, user_dir
     from knowme.llm.embedders import make_embedder
     from knowme.store.service import service_from_env
 
