@@ -104,6 +104,16 @@ class BankSettings(BaseModel):
         return value
 
 
+class DocumentsSettings(BaseModel):
+    """How document files are read: OCR of scanned pages with Debian's tesseract-ocr (see docs/connectors.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ocr: bool = Field(default=True, description="read scanned pages (no text layer) with tesseract when installed")
+    ocr_max_pages: int = Field(default=20, ge=0, description="scanned pages read by OCR per document at most")
+    ocr_languages: str = Field(default="eng", description="tesseract languages, e.g. eng+por")
+
+
 class PrivacySettings(BaseModel):
     """The egress policy: what a model backend outside knowme (an OpenAI-compatible endpoint) may see."""
 
@@ -128,6 +138,7 @@ class Settings(BaseModel):
     graph: GraphSettings = GraphSettings()
     privacy: PrivacySettings = PrivacySettings()
     bank: BankSettings = BankSettings()
+    documents: DocumentsSettings = DocumentsSettings()
 
 
 def load_settings(home: Path) -> Settings:

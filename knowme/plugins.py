@@ -36,6 +36,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.takeout",
     "knowme.connectors.health",
     "knowme.connectors.bank",
+    "knowme.connectors.documents",
     "knowme.retrieve.embedders",
     "knowme.retrieve.rerank",
     "knowme.llm.embedded",

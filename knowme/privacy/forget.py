@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from knowme.connectors.attachments import attachment_refs
 from knowme.errors import ConfigError
 from knowme.store.base import ForgetCounts, ForgettingStore, GovernanceStore, RecordSelector, RecordSummary, Store
 from knowme.store.sqlcipher import BACKUP_DIR
@@ -121,6 +122,21 @@ def plan_selector(
     return selector, prefixes, entities
 
 
+def _with_attachments(store: ForgettingStore, records: list[RecordSummary]) -> list[RecordSummary]:
+    """``records`` and the attachment records of the messages among them (a message is forgotten whole)."""
+    if not isinstance(store, Store):
+        return records
+    refs: list[str] = []
+    for summary in records:
+        if summary.kind == "email" and (message := store.get_record(summary.id)) is not None:
+            refs.extend(attachment_refs(message))
+    if not refs:
+        return records
+    chosen = {r.id for r in records}
+    extra = [r for r in store.select_records(RecordSelector(refs=tuple(refs))) if r.id not in chosen]
+    return records + extra
+
+
 def forget(
     store: ForgettingStore,
     home: Path,
@@ -139,6 +155,7 @@ def forget(
     records = store.select_records(selector)
     if prefixes:
         records = [r for r in records if _in_source(r.source, prefixes)]
+    records = _with_attachments(store, records)
     mentions = 0
     if person is not None:
         chosen = {r.id for r in records}
