@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from knowme.persona.model import Compliance, Preference
 
-Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document"]
-KINDS: tuple[str, ...] = ("email", "event", "contact", "note", "chat_message", "web_visit", "document")
+Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo"]
+KINDS: tuple[str, ...] = ("email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo")
 
 #: The prefix of each kind's source-native reference (see DESIGN.md).
 REF_PREFIX: Mapping[str, str] = {
@@ -27,6 +27,7 @@ REF_PREFIX: Mapping[str, str] = {
     "chat_message": "chat",
     "web_visit": "web",
     "document": "doc",
+    "photo": "photo",
 }
 
 

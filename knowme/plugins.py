@@ -37,6 +37,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.health",
     "knowme.connectors.bank",
     "knowme.connectors.documents",
+    "knowme.connectors.photos",
     "knowme.retrieve.embedders",
     "knowme.retrieve.rerank",
     "knowme.llm.embedded",

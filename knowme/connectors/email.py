@@ -602,7 +602,9 @@ class _EmailConnector(Connector):
             except Exception as exc:
                 yield self.problem(where, exc)
                 return
-            yield from attachment_records(parts, item, problem=lambda at, reason: self.problem(f"{where} {at}".strip(), reason))
+            yield from attachment_records(
+                parts, item, problem=lambda at, reason: self.problem(f"{where} {at}".strip(), reason)
+            )
 
     @staticmethod
     def _once(items: Iterable[Record | ItemProblem]) -> Iterator[Record | ItemProblem]:

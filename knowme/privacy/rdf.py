@@ -38,6 +38,7 @@ RECORD_TYPES = {
     "chat_message": SCHEMA.Message,
     "web_visit": SCHEMA.WebPage,
     "document": SCHEMA.DigitalDocument,
+    "photo": SCHEMA.Photograph,
 }
 ENTITY_TYPES = {
     "person": SCHEMA.Person,

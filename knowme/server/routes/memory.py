@@ -19,7 +19,7 @@ from knowme.server.schemas import HitOut, RecentOut, RecordOut, RecordsOut, Reme
 
 router = APIRouter(tags=["memory"])
 
-KindName = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document"]
+KindName = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo"]
 assert set(KindName.__args__) == set(KINDS)  # type: ignore[attr-defined]
 
 
