@@ -38,6 +38,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.bank",
     "knowme.connectors.documents",
     "knowme.connectors.photos",
+    "knowme.connectors.outlook",
     "knowme.retrieve.embedders",
     "knowme.retrieve.rerank",
     "knowme.llm.embedded",
