@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from knowme.persona.model import Compliance, Preference
 
-Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo"]
-KINDS: tuple[str, ...] = ("email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo")
+Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo", "place_visit"]
+KINDS: tuple[str, ...] = (
+    "email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo", "place_visit",
+)  # fmt: skip
 
 #: The prefix of each kind's source-native reference (see DESIGN.md).
 REF_PREFIX: Mapping[str, str] = {
@@ -28,6 +30,7 @@ REF_PREFIX: Mapping[str, str] = {
     "web_visit": "web",
     "document": "doc",
     "photo": "photo",
+    "place_visit": "place",
 }
 
 

@@ -39,6 +39,7 @@ DEFAULT_PLUGINS = (
     "knowme.connectors.documents",
     "knowme.connectors.photos",
     "knowme.connectors.outlook",
+    "knowme.connectors.location_history",
     "knowme.retrieve.embedders",
     "knowme.retrieve.rerank",
     "knowme.llm.embedded",

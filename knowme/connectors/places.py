@@ -17,7 +17,7 @@ import json
 import math
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -117,9 +117,17 @@ def _valid(latitude: float, longitude: float) -> bool:
 
 
 def nearest_place(latitude: float, longitude: float) -> Place | None:
-    """The town nearest to a position, or None when no town is within :data:`COUNTRY_DISTANCE_KM`."""
+    """The town nearest to a position, or None when no town is within :data:`COUNTRY_DISTANCE_KM`.
+
+    Positions are looked up to four decimals (about 10 m) and the last 65,536 answers are kept: a location history
+    repeats the same few places thousands of times."""
     if not _valid(latitude, longitude):
         return None
+    return _nearest_place(round(latitude, 4), round(longitude, 4))
+
+
+@lru_cache(maxsize=65536)
+def _nearest_place(latitude: float, longitude: float) -> Place | None:
     gazetteer = _gazetteer()
     index, km = gazetteer.nearest(latitude, longitude)
     if km > COUNTRY_DISTANCE_KM:

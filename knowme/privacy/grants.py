@@ -5,7 +5,7 @@ shown once when the grant is made; the vault keeps only its SHA-256 (a slow hash
 256-bit secret). Scopes:
 
 - kinds of data: ``mail`` (email), ``calendar`` (event), ``contacts`` (contact), ``notes`` (note), ``chats``
-  (chat_message), ``browsing`` (web_visit), ``documents`` (document), ``photos`` (photo);
+  (chat_message), ``browsing`` (web_visit), ``documents`` (document), ``photos`` (photo), ``places`` (place_visit);
 - sensitive classes, off unless named: ``health``, ``money``, ``intimate``, ``location`` (see
   :mod:`knowme.privacy.sensitivity`).
   A passage touching a sensitive class is withheld from a grant without that class's scope, whatever its kind.
@@ -38,6 +38,7 @@ KIND_SCOPES: dict[str, str] = {
     "browsing": "web_visit",
     "documents": "document",
     "photos": "photo",
+    "places": "place_visit",
 }
 SCOPES: tuple[str, ...] = (*KIND_SCOPES, *SENSITIVE_CLASSES)
 TOKEN_PREFIX = "km_"

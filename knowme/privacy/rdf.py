@@ -39,6 +39,7 @@ RECORD_TYPES = {
     "web_visit": SCHEMA.WebPage,
     "document": SCHEMA.DigitalDocument,
     "photo": SCHEMA.Photograph,
+    "place_visit": SCHEMA.Event,
 }
 ENTITY_TYPES = {
     "person": SCHEMA.Person,
