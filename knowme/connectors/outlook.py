@@ -13,9 +13,9 @@ owner detection and attachments (:mod:`knowme.connectors.attachments`) are exact
   byte count, the message, then a property list of flags. The mailbox is the nearest folder named ``*.mbox``
   (``INBOX.mbox`` → ``INBOX``).
 
-- ``pst`` (:class:`PstConnector`): Outlook's ``.pst``/``.ost`` archives are recognised (``!BDN``) and reported with
-  how to read them (export the folders to ``.msg`` or mbox, or convert with Debian's ``readpst``), not read: no
-  archive to test a reader against could be made here (see docs/connectors.md).
+- Outlook's ``.pst``/``.ost`` archives are recognised by the ``msg`` connector (``!BDN``) and reported with how to
+  read them (save the messages as ``.msg`` files, or convert with Debian's ``readpst``), not read: no archive to test
+  a reader against could be made here (see docs/connectors.md).
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ from knowme.plugins import hookimpl
 __all__ = ["EmlxConnector", "MsgConnector", "msg_to_rfc822"]
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PST_MAGIC = b"!BDN"
+PST_HINT = (
+    "Outlook .pst/.ost archives are not read yet: in Outlook, drag the messages to a folder as .msg files, or "
+    "convert it to mbox with readpst (Debian's pst-utils: readpst -r -o OUT FILE.pst), and ingest that"
+)
 _EMLX_COUNT = re.compile(rb"^\s*(\d{1,10})\s*\r?\n")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 
@@ -169,7 +174,7 @@ def _compose(msg: Any, attachment_type: Any) -> EmailMessage:
 
 
 class MsgConnector(Connector):
-    """One Outlook message saved as a ``.msg`` file."""
+    """One Outlook message saved as a ``.msg`` file (and Outlook's ``.pst`` archives, recognised and explained)."""
 
     name: ClassVar[str] = "msg"
     kinds: ClassVar[tuple[str, ...]] = ("email",)
@@ -180,6 +185,8 @@ class MsgConnector(Connector):
         if not path.is_file():
             return NO
         named = path.name.lower().endswith(".msg")
+        if _head(path, 4) == _PST_MAGIC or path.name.lower().endswith((".pst", ".ost")):
+            return SURE
         if _head(path, 8) == _CFB_MAGIC:
             return SURE if named else LIKELY if _is_outlook_item(path) else NO
         return LIKELY if named and path.stat().st_size == 0 else NO  # an empty .msg is claimed, to be reported
@@ -190,6 +197,9 @@ class MsgConnector(Connector):
     def iter_records(self, cursor: Cursor | None = None) -> Iterator[Record | ItemProblem]:
         if self.path.stat().st_size == 0:
             yield self.problem("", "the file is empty")
+            return
+        if _head(self.path, 4) == _PST_MAGIC or self.path.name.lower().endswith((".pst", ".ost")):
+            yield self.problem("", PST_HINT)
             return
         try:
             raw = msg_to_rfc822(self.path)
@@ -266,33 +276,6 @@ class EmlxConnector(Connector):
         return self.problem(where, reason)
 
 
-# --------------------------------------------------------------------------------------------------------------
-# Outlook .pst / .ost: recognised and explained
-
-
-class PstConnector(Connector):
-    """An Outlook data file (``.pst``, ``.ost``): reported with what to do, since it is not read yet."""
-
-    name: ClassVar[str] = "pst"
-    kinds: ClassVar[tuple[str, ...]] = ("email",)
-    suffixes: ClassVar[tuple[str, ...]] = (".pst", ".ost")
-
-    @classmethod
-    def sniff(cls, path: Path) -> int:
-        if not path.is_file():
-            return NO
-        if _head(path, 4) == b"!BDN":
-            return SURE
-        return LIKELY if path.name.lower().endswith(cls.suffixes) else NO
-
-    def iter_records(self, cursor: Cursor | None = None) -> Iterator[Record | ItemProblem]:
-        yield self.problem(
-            "",
-            "Outlook .pst/.ost archives are not read yet: in Outlook, drag the messages to a folder as .msg files, or "
-            "convert it to mbox with readpst (Debian's pst-utils: readpst -r -o OUT FILE.pst), and ingest that",
-        )
-
-
 @hookimpl
 def register_connectors() -> list[type[Connector]]:
-    return [MsgConnector, EmlxConnector, PstConnector]
+    return [MsgConnector, EmlxConnector]

@@ -64,7 +64,7 @@ class _Gazetteer:
         self.population = np.array([float(r.get("population") or 0) for r in rows], dtype=np.float64)
         self.codes = [str(r.get("countrycode") or "") for r in rows]
         self.zones = [str(r.get("timezone") or "") for r in rows]
-        self.aliases = [_latin_aliases(r.get("alternatenames") or (), str(r["name"])) for r in rows]
+        self.alternates = ["\x1f".join(map(str, r.get("alternatenames") or ())) for r in rows]  # filtered when asked
         self.countries = {code: str(info.get("name") or code) for code, info in countries.items()}
 
     def nearest(self, latitude: float, longitude: float) -> tuple[int, float]:
@@ -139,7 +139,7 @@ def _nearest_place(latitude: float, longitude: float) -> Place | None:
         country_code=code,
         timezone=gazetteer.zones[index],
         distance_km=round(km, 1),
-        aliases=gazetteer.aliases[index],
+        aliases=_latin_aliases(gazetteer.alternates[index].split("\x1f"), gazetteer.names[index]),
         near=km <= MAX_DISTANCE_KM,
     )
 

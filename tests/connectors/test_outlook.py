@@ -181,6 +181,6 @@ def test_a_pst_archive_is_recognised_and_explained(tmp_path: Path) -> None:
     archive = tmp_path / "backup"
     archive.write_bytes(b"!BDN" + b"\x00" * 508)  # the header magic of every Outlook data file
     [connector], skipped = detect([archive])
-    assert connector.name == "pst" and not skipped
+    assert connector.name == "msg" and not skipped
     [problem] = list(connector.iter_records())
     assert isinstance(problem, ItemProblem) and "readpst" in problem.reason and ".msg" in problem.reason
