@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -109,9 +110,18 @@ class DocumentsSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ocr: bool = Field(default=True, description="read scanned pages (no text layer) with tesseract when installed")
+    ocr: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="read scanned pages with tesseract: auto (files alone and folders of few documents), on, off",
+    )
+    ocr_folder_limit: int = Field(default=100, ge=0, description="auto: no OCR in folders with more documents")
     ocr_max_pages: int = Field(default=20, ge=0, description="scanned pages read by OCR per document at most")
     ocr_languages: str = Field(default="eng", description="tesseract languages, e.g. eng+por")
+
+    @field_validator("ocr", mode="before")
+    @classmethod
+    def _ocr_bool(cls, value: object) -> object:
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
 
 class PrivacySettings(BaseModel):

@@ -353,8 +353,10 @@ def _pages(numbers: list[int]) -> str:
 
 
 def _ocr_reason(ocr: OcrPolicy | None, scanned: int) -> str:
-    if ocr is None or not ocr.enabled:
-        return "OCR is off ([documents] ocr = true in config.toml turns it on)"
+    if ocr is None:
+        return "OCR is off"
+    if not ocr.enabled:
+        return ocr.off_reason
     if scanned > ocr.max_pages:
         return (
             f"OCR is limited to {ocr.max_pages} pages per document ([documents] ocr_max_pages in config.toml); "

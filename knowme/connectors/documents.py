@@ -16,15 +16,19 @@ instead of being skipped as an unknown format. Markdown stays with the notes con
 the WhatsApp connector, which is surer of them.
 
 Scanned pages (no text layer) are read with OCR when ``tesseract`` is installed, up to ``[documents]
-ocr_max_pages`` per document (20 by default: OCR takes seconds a page, and a large folder of scans would take
-hours); ``[documents] ocr = false`` turns it off. What is left unread is a problem in the report, and the record
-keeps the rest.
+ocr_max_pages`` per document (20 by default: OCR takes seconds a page). With ``ocr = "auto"`` (the default) that is
+done for a file ingested on its own and in folders of at most ``ocr_folder_limit`` documents (100): a large folder
+of scans would take hours, so there it is off unless ``ocr = "on"``; ``"off"`` turns it off everywhere. What is left
+unread is a problem in the report, and the record keeps the rest.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -115,6 +119,18 @@ def _claimed_elsewhere(path: Path) -> bool:
     return False
 
 
+@lru_cache(maxsize=64)
+def _document_count(root: str, limit: int) -> int:
+    """How many document files a folder holds, counting no further than ``limit + 1`` (hidden folders skipped)."""
+    count = 0
+    for _folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        count += sum(1 for name in filenames if format_for_name(name) is not None)
+        if count > limit:
+            break
+    return count
+
+
 def _keep_twin(path: Path) -> bool:
     """A Google Keep note's HTML copy (``Keep/x.html`` beside ``Keep/x.json``): the keep connector reads the JSON."""
     return path.parent.name == "Keep" and path.suffix.lower() == ".html" and path.with_suffix(".json").is_file()
@@ -130,6 +146,8 @@ class DocumentsConnector(Connector):
     def __init__(self, path: Path | str) -> None:
         super().__init__(path)
         self.ocr = OcrPolicy()
+        self.ocr_mode = "auto"
+        self.ocr_folder_limit = 100
 
     @classmethod
     def sniff(cls, path: Path) -> int:
@@ -150,7 +168,23 @@ class DocumentsConnector(Connector):
     def configure(self, settings: Settings) -> None:
         options = getattr(settings, "documents", None)
         if options is not None:
-            self.ocr = OcrPolicy(enabled=options.ocr, max_pages=options.ocr_max_pages, languages=options.ocr_languages)
+            self.ocr = OcrPolicy(
+                enabled=options.ocr != "off", max_pages=options.ocr_max_pages, languages=options.ocr_languages
+            )
+            self.ocr_mode, self.ocr_folder_limit = options.ocr, options.ocr_folder_limit
+
+    def _ocr_policy(self) -> OcrPolicy:
+        """The OCR policy for this file: ``auto`` turns OCR off inside a folder of many documents."""
+        if self.ocr_mode != "auto" or not self.ocr.enabled or self.root is None:
+            return self.ocr
+        count = _document_count(str(self.root.expanduser().resolve()), self.ocr_folder_limit)
+        if count <= self.ocr_folder_limit:
+            return self.ocr
+        reason = (
+            f"OCR is off in folders of more than {self.ocr_folder_limit} documents (this one has more); "
+            '[documents] ocr = "on" in config.toml reads them (seconds a page)'
+        )
+        return replace(self.ocr, enabled=False, off_reason=reason)
 
     def estimate(self) -> int | None:
         return 1
@@ -185,7 +219,7 @@ class DocumentsConnector(Connector):
                 yield self.problem("", f"not a {named} file inside (its name says {named}, its bytes do not)")
             return
         try:
-            doc = extract_document(self.path, fmt, ocr=self.ocr)
+            doc = extract_document(self.path, fmt, ocr=self._ocr_policy())
         except ParseError as exc:
             yield self.problem("", str(exc))
             return

@@ -26,6 +26,7 @@ class OcrPolicy:
     """Whether scanned pages are read by OCR, and how many per document at most (OCR takes seconds a page)."""
 
     enabled: bool = True
+    off_reason: str = 'OCR is off ([documents] ocr = "on" in config.toml turns it on)'
     max_pages: int = 20
     languages: str = "eng"
     timeout: float = 120.0

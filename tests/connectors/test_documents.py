@@ -161,6 +161,34 @@ def test_ocr_off_missing_or_over_the_limit_keeps_the_document_and_says_why(tmp_p
     assert "OCR is limited to 0 pages" in problem.reason
 
 
+def test_ocr_is_off_by_default_in_a_large_folder_and_on_when_asked(home: Path, tmp_path: Path) -> None:
+    from knowme.config import DocumentsSettings, Settings
+
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    write_scanned_pdf(folder / "invoice.pdf")
+    for n in range(4):
+        (folder / f"letter-{n}.txt").write_text(f"Letter {n}.", encoding="utf-8")
+    small = Settings(documents=DocumentsSettings(ocr_folder_limit=10))
+    large = Settings(documents=DocumentsSettings(ocr_folder_limit=3))
+    forced = Settings(documents=DocumentsSettings(ocr="on", ocr_folder_limit=3))
+    assert DocumentsSettings.model_validate({"ocr": False}).ocr == "off"
+
+    def scan_of(settings: Settings) -> tuple[Record, list[ItemProblem]]:
+        connectors, _ = detect([folder], settings)
+        [scan] = [c for c in connectors if c.path.name == "invoice.pdf"]
+        items = list(scan.iter_records())
+        return next(i for i in items if isinstance(i, Record)), [i for i in items if isinstance(i, ItemProblem)]
+
+    record, problems = scan_of(small)
+    assert "INVOICE 4711" in record.text and not problems
+    record, [problem] = scan_of(large)
+    assert record.text == "" and "OCR is off in folders of more than 3 documents" in problem.reason
+    assert 'ocr = "on"' in problem.reason
+    record, _ = scan_of(forced)
+    assert "INVOICE 4711" in record.text
+
+
 def test_a_500_page_pdf_is_read_page_by_page_in_bounded_memory(tmp_path: Path) -> None:
     big = write_long_pdf(tmp_path / "report.pdf", 500)
     tracemalloc.start()
