@@ -1,9 +1,9 @@
-"""The photos connector: JPEG, TIFF, WebP and PNG files become dated ``photo`` records; no pixel is stored.
+"""The photos connector: JPEG, HEIC, TIFF, WebP and PNG files become dated ``photo`` records; no pixel is stored.
 
 A photo's record says when and where it was taken, with what, and where the file is: "Photo IMG_0042.jpg taken
 on Sunday 12 May 2024 at 14:03 in Porto, Portugal (GPS 41.14850, -8.61097), with an Apple iPhone 13, in the folder
 Holidays/Porto." ``ref`` is ``photo:<path relative to the ingested folder>``. What is read (with Pillow, which
-reads the EXIF without decoding the image):
+reads the EXIF without decoding the image, and ``pillow-heif`` for the HEIC files iPhones take):
 
 - Time: EXIF ``DateTimeOriginal`` (else ``DateTimeDigitized``, else ``DateTime``), a wall-clock time in the
   camera's zone. The zone is ``OffsetTimeOriginal`` when the camera wrote it; else the difference to the GPS
@@ -45,7 +45,8 @@ _MAGIC = {
     b"MM\x00*": "TIFF",
     b"\x89PNG\r\n\x1a\n": "PNG",
 }
-_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".webp", ".png")
+_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".tif", ".tiff", ".webp", ".png")
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1")
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _MAKE, _MODEL, _DATETIME, _DESCRIPTION, _XP_COMMENT, _XP_TITLE = 0x010F, 0x0110, 0x0132, 0x010E, 0x9C9C, 0x9C9B
 _ORIGINAL, _DIGITIZED, _OFFSET_ORIGINAL, _OFFSET, _USER_COMMENT, _LENS = 0x9003, 0x9004, 0x9011, 0x9010, 0x9286, 0xA434
@@ -69,6 +70,8 @@ def _image_kind(head: bytes) -> str | None:
             return kind
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WEBP"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "HEIF"
     return None
 
 
@@ -189,7 +192,7 @@ class PhotosConnector(Connector):
         if not path.is_file():
             return NO
         kind = _image_kind(_head(path))
-        if kind in ("JPEG", "TIFF", "WEBP"):
+        if kind in ("JPEG", "HEIF", "TIFF", "WEBP"):
             return SURE
         if kind == "PNG":
             return LIKELY
@@ -219,6 +222,10 @@ class PhotosConnector(Connector):
         if stat.st_size == 0:
             yield self.problem("", "the file is empty")
             return
+        if _image_kind(_head(self.path)) == "HEIF":
+            from pillow_heif import register_heif_opener
+
+            register_heif_opener()  # teaches Pillow to open HEIC/HEIF (once; later calls change nothing)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # DecompressionBombWarning, corrupt-EXIF warnings: the header is all

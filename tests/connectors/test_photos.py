@@ -16,7 +16,7 @@ from knowme.connectors.registry import detect
 from knowme.models import ItemProblem, Record
 from knowme.privacy.sensitivity import classify
 from tests.conftest import PASSPHRASE
-from tests.connectors.document_samples import jpeg_bytes, write_jpeg
+from tests.connectors.document_samples import heic_bytes, jpeg_bytes, write_jpeg
 
 PORTO = (41.1485, -8.61097)
 SEVILLE = (37.3886, -5.9823)
@@ -109,6 +109,18 @@ def test_damaged_and_empty_images_are_reported_and_a_truncated_one_keeps_its_exi
     whole = jpeg_bytes(size=(400, 300))
     [cut], problems = read(_write(tmp_path / "cut.jpg", whole[: len(whole) * 2 // 3]))
     assert not problems and cut.meta["place"]["name"] == "Porto"
+
+
+def test_an_iphone_heic_photo_is_read_like_a_jpeg(tmp_path: Path) -> None:
+    heic = _write(tmp_path / "IMG_4821.HEIC", heic_bytes(taken="2024:06:01 08:30:00", offset="+02:00", gps=SEVILLE))
+    [found], _ = detect([heic])
+    assert found.name == "photos"
+    [photo], problems = read(heic)
+    assert not problems and photo.meta["format"] == "HEIF"
+    assert photo.timestamp is not None and photo.timestamp.isoformat() == "2024-06-01T08:30:00+02:00"
+    assert photo.meta["place"]["name"] == "Sevilla" and photo.meta["camera"] == "Apple iPhone 13"
+    [], [cut] = read(_write(tmp_path / "cut.heic", heic.read_bytes()[:40]))
+    assert cut.reason
 
 
 def _write(path: Path, data: bytes) -> Path:
