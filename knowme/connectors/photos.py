@@ -14,6 +14,12 @@ reads the EXIF without decoding the image, and ``pillow-heif`` for the HEIC file
   :func:`knowme.connectors.places.nearest_place` (``meta["place"]``: town, country, distance); other names of the
   town (``Seville`` for ``Sevilla``, ``Oporto``) are a second section, so a search in either language finds it.
 - Camera (make and model, lens), the image's description or comment, its size in pixels.
+- Google Photos' Takeout writes a JSON sidecar beside each photo (``IMG_1234.jpg.json``, or
+  ``IMG_1234.jpg.supplemental-metadata.json``) because the download may lack what was edited online: its
+  ``photoTakenTime`` (UTC) dates a photo without EXIF time, its ``geoData`` places one without EXIF GPS, its
+  ``description`` is the caption and its ``people`` (the faces named in Google Photos) are the record's
+  participants ("with Rui Mendes"). The sidecar itself is claimed and yields nothing, so it is not reported as an
+  unknown file.
 
 Location is sensitive: the text carries the GPS position, which the sensitivity classifier recognises, so a grant
 sees photos only with the ``photos`` scope and their passages only with ``location`` as well. A file that is not an
@@ -23,6 +29,7 @@ read (its EXIF is at the start).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import struct
@@ -31,6 +38,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from knowme.connectors.base import LIKELY, NO, SURE, Connector, Cursor, local_tz
 from knowme.connectors.places import Place, nearest_place
@@ -167,13 +175,64 @@ def photo_time(exif: dict[int, Any], gps: dict[int, Any], place: Place | None) -
         if abs(minutes) <= 14 * 60:
             return wall.replace(tzinfo=timezone(timedelta(minutes=minutes))), "exif+gps-clock"
     if place is not None and place.timezone:
-        from zoneinfo import ZoneInfo
-
         try:
             return wall.replace(tzinfo=ZoneInfo(place.timezone)), "exif+place-zone"
         except (KeyError, ValueError):
             pass
     return wall.replace(tzinfo=local_tz()), "exif"
+
+
+_SIDECAR_SUFFIXES = (".supplemental-metadata.json", ".json")
+
+
+def _sidecar_image(path: Path) -> Path | None:
+    """The photo a Google Photos sidecar (``IMG_1.jpg.json``) describes, when ``path`` is one and the photo is there."""
+    lower = path.name.lower()
+    for suffix in _SIDECAR_SUFFIXES:
+        if lower.endswith(suffix):
+            image = path.with_name(path.name[: -len(suffix)])
+            if image.name.lower().endswith(_SUFFIXES) and image.is_file():
+                return image
+            return None
+    return None
+
+
+def _sidecar(photo: Path) -> dict[str, Any]:
+    """What a Google Photos sidecar says of ``photo``: taken (UTC), gps, description, people; {} without one."""
+    for suffix in _SIDECAR_SUFFIXES:
+        path = photo.with_name(photo.name + suffix)
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_bytes()[:1_000_000])
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        found: dict[str, Any] = {}
+        taken = data.get("photoTakenTime")
+        try:
+            stamp = int(taken["timestamp"]) if isinstance(taken, dict) else 0
+            if stamp > 0:
+                found["taken"] = datetime.fromtimestamp(stamp, tz=UTC)
+        except (KeyError, TypeError, ValueError, OverflowError, OSError):
+            pass
+        geo = data.get("geoData")
+        if isinstance(geo, dict):
+            try:
+                latitude, longitude = float(geo["latitude"]), float(geo["longitude"])
+                if (latitude, longitude) != (0.0, 0.0) and abs(latitude) <= 90 and abs(longitude) <= 180:
+                    found["gps"] = {"latitude": round(latitude, 6), "longitude": round(longitude, 6)}
+            except (KeyError, TypeError, ValueError):
+                pass
+        if isinstance(data.get("description"), str) and data["description"].strip():
+            found["description"] = data["description"].strip()
+        people = data.get("people")
+        if isinstance(people, list):
+            names = [str(p.get("name")).strip() for p in people if isinstance(p, dict) and p.get("name")]
+            found["people"] = [n for n in dict.fromkeys(names) if n]
+        return found
+    return {}
 
 
 def _when_text(when: datetime) -> str:
@@ -191,6 +250,8 @@ class PhotosConnector(Connector):
     def sniff(cls, path: Path) -> int:
         if not path.is_file():
             return NO
+        if _sidecar_image(path) is not None:
+            return LIKELY
         kind = _image_kind(_head(path))
         if kind in ("JPEG", "HEIF", "TIFF", "WEBP"):
             return SURE
@@ -219,6 +280,8 @@ class PhotosConnector(Connector):
         except OSError as exc:
             yield self.problem("", f"cannot read the file: {exc.strerror or exc}")
             return
+        if _sidecar_image(self.path) is not None:
+            return  # a Google Photos sidecar: read with its photo
         if stat.st_size == 0:
             yield self.problem("", "the file is empty")
             return
@@ -257,11 +320,16 @@ class PhotosConnector(Connector):
         gps_ifd: dict[int, Any],
     ) -> Record:
         rel = self.relative_name
-        gps = _gps(gps_ifd)
+        sidecar = _sidecar(self.path)
+        gps = _gps(gps_ifd) or sidecar.get("gps")
         place = nearest_place(gps["latitude"], gps["longitude"]) if gps else None
         when, date_source = photo_time(exif, gps_ifd, place)
+        if when is None and sidecar.get("taken") is not None:
+            zone = ZoneInfo(place.timezone) if place is not None and place.timezone else local_tz()
+            when, date_source = sidecar["taken"].astimezone(zone), "google-photos"
         if when is None:
             when, date_source = datetime.fromtimestamp(mtime, tz=local_tz()), "file"
+        people: tuple[str, ...] = tuple(sidecar.get("people") or ())
         make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
         camera = model if make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
         lens = _text(exif.get(_LENS))
@@ -272,14 +340,15 @@ class PhotosConnector(Connector):
                 if text and text.lower() not in ("default", "image", "picture")
             ),
             "",
-        )
+        ) or str(sidecar.get("description") or "")
         folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
         head = f"Photo {self.path.name} taken on {_when_text(when)}"
         if place is not None:
             head += (" near " if not place.near else " in ") + place.describe()
         if gps:
             head += f" (GPS {gps['latitude']:.5f}, {gps['longitude']:.5f})"
-        extras = [f"camera {camera}"] if camera else []
+        extras = [f"with {', '.join(people)}"] if people else []
+        extras += [f"camera {camera}"] if camera else []
         extras += [f"folder {folder}"] if folder else []
         text = ", ".join([head, *extras]) + "."
         if description:
@@ -319,6 +388,7 @@ class PhotosConnector(Connector):
             text=text,
             title=f"Photo{where}, {when.day} {when:%B %Y}",
             timestamp=when,
+            participants=people,
             sections=tuple(sections),
             meta=meta,
         )

@@ -4,6 +4,7 @@ from grants that do not name it; re-ingest, forget, export and import."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from importlib import resources
@@ -121,6 +122,38 @@ def test_an_iphone_heic_photo_is_read_like_a_jpeg(tmp_path: Path) -> None:
     assert photo.meta["place"]["name"] == "Sevilla" and photo.meta["camera"] == "Apple iPhone 13"
     [], [cut] = read(_write(tmp_path / "cut.heic", heic.read_bytes()[:40]))
     assert cut.reason
+
+
+def test_google_photos_sidecars_date_place_caption_and_name_people(tmp_path: Path) -> None:
+    album = tmp_path / "Takeout" / "Google Photos" / "Lisbon 2022"
+    album.mkdir(parents=True)
+    write_jpeg(album / "PXL_0001.jpg", taken=None, offset=None, gps=None)  # Google kept the time and place online
+    (album / "PXL_0001.jpg.supplemental-metadata.json").write_text(
+        json.dumps({
+            "title": "PXL_0001.jpg", "description": "Pastéis at Belém",
+            "photoTakenTime": {"timestamp": "1656167400", "formatted": "25 Jun 2022, 14:30:00 UTC"},
+            "geoData": {"latitude": 38.6975, "longitude": -9.2033, "altitude": 0.0},
+            "people": [{"name": "Rui Mendes"}, {"name": "Ana Silva"}],
+        }),
+        encoding="utf-8",
+    )  # fmt: skip
+    write_jpeg(album / "PXL_0002.jpg", taken="2022:06:25 16:00:00", offset="+01:00", gps=PORTO)
+    (album / "PXL_0002.jpg.json").write_text(
+        json.dumps({"photoTakenTime": {"timestamp": "1"}, "geoData": {"latitude": 0.0, "longitude": 0.0}}),
+        encoding="utf-8",
+    )
+    found, skipped = detect([tmp_path / "Takeout"])
+    assert not skipped  # the sidecars are claimed, not reported as unknown files
+    records = [item for c in found for item in c.iter_records() if isinstance(item, Record)]
+    by_name = {r.meta["filename"]: r for r in records}
+    assert set(by_name) == {"PXL_0001.jpg", "PXL_0002.jpg"}
+    belem = by_name["PXL_0001.jpg"]
+    assert belem.meta["date_source"] == "google-photos"
+    assert belem.timestamp is not None and belem.timestamp.isoformat() == "2022-06-25T15:30:00+01:00"
+    assert belem.meta["place"]["country"] == "Portugal" and belem.participants == ("Rui Mendes", "Ana Silva")
+    assert "with Rui Mendes, Ana Silva" in belem.text and belem.text.endswith("Pastéis at Belém")
+    porto = by_name["PXL_0002.jpg"]  # the EXIF wins; the sidecar's empty position is ignored
+    assert porto.meta["date_source"] == "exif+offset" and porto.meta["place"]["name"] == "Porto"
 
 
 def _write(path: Path, data: bytes) -> Path:
