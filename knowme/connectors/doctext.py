@@ -107,17 +107,19 @@ def sniff_format(head: bytes, name: str = "") -> str | None:
     Magic bytes decide (``%PDF-``, a zip holding ``word/document.xml`` or an OpenDocument/EPUB ``mimetype``, an
     HTML start tag); plain text is only recognised by a ``.txt``/``.text`` name and the absence of NUL bytes.
     """
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(b"PK\x03\x04"):  # a zip first: one holding a stored PDF has %PDF- in its first KiB too
         if head[30:38] == b"mimetype":  # OpenDocument and EPUB store their type first, uncompressed
             for mimetype, fmt in _MIMETYPES.items():
                 if mimetype in head[38:120]:
                     return fmt
             return None
-        if b"word/" in head or b"[Content_Types].xml" in head:
-            return "docx" if format_for_name(name) in (None, "docx") or b"word/" in head else None
+        first = head[30 : 30 + int.from_bytes(head[26:28], "little")]  # the first member's name
+        office = first == b"[Content_Types].xml" or first.startswith((b"_rels/", b"docProps/", b"word/"))
+        if office and (b"word/" in head or format_for_name(name) == "docx"):
+            return None if name.lower().endswith((".xlsx", ".pptx", ".xlsm", ".pptm")) else "docx"
         return None
+    if b"%PDF-" in head[:1024]:  # readers accept up to a KiB of junk before the header
+        return "pdf"
     stripped = head.lstrip(codecs.BOM_UTF8)
     if _HTML_START.match(stripped):
         return "html"

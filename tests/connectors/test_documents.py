@@ -4,6 +4,7 @@ HTML and text files, in a mixed folder with broken ones, through a real vault (s
 from __future__ import annotations
 
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,11 @@ def test_detection_sniffs_the_bytes_and_leaves_other_formats_alone(tmp_path: Pat
     assert sniff_format(write_odt(tmp_path / "a.odt").read_bytes()[:4096], "a") == "odt"
     assert sniff_format(b"<!doctype html><html><body>x", "page") == "html"
     assert sniff_format(b"just words", "notes.txt") == "text" and sniff_format(b"just words", "notes") is None
+    stored = tmp_path / "archive.zip"  # a zip whose first member is a PDF stored uncompressed is still a zip
+    with zipfile.ZipFile(stored, "w") as archive:
+        archive.write(lease, "lease.pdf")
+    assert sniff_format(stored.read_bytes()[:4096], "archive.zip") is None
+    stored.unlink()
     chat = tmp_path / "WhatsApp Chat with Rui.txt"
     chat.write_text("12/03/2024, 21:41 - Rui: Dinner at 8?\n12/03/2024, 21:42 - Ana: Yes!\n", encoding="utf-8")
     keep = tmp_path / "Keep"

@@ -190,3 +190,31 @@ def test_visits_answer_where_was_i_and_stay_behind_the_location_scope(home: Path
         assert vault.export(tmp_path / "out.zip").counts["records"] == 3
         vault.forget(ref="place:2024-05-12T09:00:00Z")
         assert vault.store.records_by_ref("place:2024-05-12T09:00:00Z") == []
+
+
+def test_a_takeout_archive_brings_its_location_history_photos_and_drive_files(home: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from tests.connectors.document_samples import jpeg_bytes, write_pdf
+
+    parts = tmp_path / "parts" / "Takeout"
+    write_semantic(parts / "Location History (Timeline)" / "Semantic Location History" / "2024" / "2024_MAY.json")
+    (parts / "Google Photos" / "Porto").mkdir(parents=True)
+    (parts / "Google Photos" / "Porto" / "IMG_1.jpg").write_bytes(jpeg_bytes())
+    (parts / "Google Photos" / "Porto" / "IMG_1.jpg.json").write_text('{"people": [{"name": "Rui"}]}', "utf-8")
+    (parts / "Drive").mkdir()
+    write_pdf(parts / "Drive" / "lease.pdf")
+    archive = tmp_path / "takeout-20240701T000000Z-001.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for file in sorted(parts.rglob("*")):
+            if file.is_file():
+                z.write(file, file.relative_to(parts.parent).as_posix())
+    with knowme.open(home, PASSPHRASE) as vault:
+        report = vault.ingest(archive)
+        assert report.added == {"place_visit": 1, "photo": 1, "document": 1}
+        refs = {r.ref for r in vault.store.iter_records()}
+        assert refs == {"place:2024-05-12T09:00:00Z", "photo:Takeout/Google Photos/Porto/IMG_1.jpg",
+                        "doc:Takeout/Drive/lease.pdf"}  # fmt: skip
+        [photo] = vault.store.records_by_ref("photo:Takeout/Google Photos/Porto/IMG_1.jpg")
+        assert photo.participants == ("Rui",) and photo.source.startswith(f"photos:{archive}!")
+        assert vault.ingest(archive).unchanged == {"place_visit": 1, "photo": 1, "document": 1}
