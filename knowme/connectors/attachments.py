@@ -179,5 +179,6 @@ def _calendar_text(data: bytes) -> tuple[str, str]:
         shutil.rmtree(folder, ignore_errors=True)
     if not events:
         raise ParseError("holds no readable calendar event")
-    text = "\n\n".join(f"{e.title}\n{e.text}".strip() for e in events[:50])
-    return text, events[0].title
+    first = list({e.ref: e for e in reversed(events)}.values())[::-1]  # a series' first occurrence stands for it
+    text = "\n\n".join((e.text or e.title).strip() for e in first[:50])
+    return text, first[0].title

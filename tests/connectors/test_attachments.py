@@ -19,8 +19,8 @@ from tests.connectors.document_samples import write_docx, write_pdf
 
 INVITE = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:viewing-42@casa.pt\r\n"
-    "DTSTART:20240315T170000Z\r\nDTEND:20240315T180000Z\r\nSUMMARY:Flat viewing Rua das Flores\r\n"
-    "LOCATION:Rua das Flores 12, Porto\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    "DTSTART:20240315T170000Z\r\nDTEND:20240315T180000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\n"
+    "SUMMARY:Flat viewing Rua das Flores\r\nLOCATION:Rua das Flores 12, Porto\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
 
 WORD = "vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -98,6 +98,7 @@ def test_readable_attachments_become_linked_document_items(tmp_path: Path) -> No
     assert by_ref["mail:lease-1@casa.pt#att/keys.txt"].text == "Keys are with the neighbour at number 14."
     invite = by_ref["mail:lease-1@casa.pt#att/invite.ics"]
     assert "Flat viewing Rua das Flores" in invite.text and "Porto" in invite.text
+    assert invite.text.count("Flat viewing") == 1 and "Repeats weekly" in invite.text  # a series is told once
     assert attachment_refs(message) == [
         "mail:lease-1@casa.pt#att/lease.pdf",
         "mail:lease-1@casa.pt#att/references.docx",
