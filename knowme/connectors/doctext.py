@@ -2,7 +2,8 @@
 
 One function, :func:`extract_document`, reads a file (a path, or the bytes of a mail attachment) into an
 :class:`Extracted`: title, author, dates from the document's own metadata, and its text as sections whose anchors
-are pages (``p. 3``, with the PDF outline's heading when it has one: ``p. 3 · Rent and deposit``), headings
+are pages (``p. 3``, with the PDF outline's heading when it has one: ``p. 3 · Rent and deposit``, else a line set
+in larger type), headings
 (``Terms > Deposit`` in Word and OpenDocument) or chapters (EPUB). :func:`sniff_format` tells the format from the
 first bytes, so a PDF without its suffix is still a PDF and a ``.pdf`` that holds HTML is not read as one.
 
@@ -240,14 +241,15 @@ def _pdf(handle: IO[bytes], *, ocr: OcrPolicy | None, max_chars: int) -> Extract
     unread: list[int] = []
     total = 0
     for number in range(1, min(count, MAX_PAGES) + 1):
-        heading = headings.get(number, heading)
-        anchor = f"p. {number}" + (f" · {heading}" if heading else "")
+        fragments: list[tuple[float, str]] = []
         try:
             page = reader.pages[number - 1]
-            text = _clean(page.extract_text() or "")
+            text = _clean(page.extract_text(visitor_text=None if headings else _collect(fragments)) or "")
         except Exception as exc:  # one damaged page (a broken content stream or font) never loses the others
             doc.notes.append(f"page {number} could not be read ({type(exc).__name__})")
             continue
+        heading = headings.get(number, heading) if headings else (_large_line(fragments) or heading)
+        anchor = f"p. {number}" + (f" · {heading}" if heading else "")
         if not text:
             scanned.append(number)
             text = _ocr_page(page, number, ocr, doc, scanned_so_far=len(scanned))
@@ -263,6 +265,33 @@ def _pdf(handle: IO[bytes], *, ocr: OcrPolicy | None, max_chars: int) -> Extract
     if unread:
         doc.notes.append(f"{_pages(unread)} no text layer (a scan?) and {_ocr_reason(ocr, len(scanned))}")
     return doc
+
+
+def _collect(fragments: list[tuple[float, str]]) -> Any:
+    """A pypdf text visitor keeping each text run with its rendered size (font size times the text and page scale)."""
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        try:
+            scale = abs(float(tm[3]) * float(cm[3])) or 1.0
+            fragments.append((float(size or 0) * scale, text))
+        except (TypeError, ValueError, IndexError):
+            return
+
+    return visit
+
+
+def _large_line(fragments: list[tuple[float, str]]) -> str:
+    """A heading on a page without an outline: the first short run set at least 1.3 times the page's usual size."""
+    sizes = [size for size, text in fragments for _ in range(len(text.strip())) if size > 0]
+    if len(sizes) < 40:
+        return ""
+    sizes.sort()
+    usual = sizes[len(sizes) // 2]
+    for size, text in fragments:
+        line = " ".join(text.split())
+        if size >= usual * 1.3 and 3 <= len(line) <= 100 and any(ch.isalpha() for ch in line):
+            return line
+    return ""
 
 
 def _decrypt_empty(reader: Any) -> bool:

@@ -21,7 +21,8 @@ LEASE_PAGES = (
 
 
 def write_pdf(path: Path, *, pages: tuple[tuple[str, str], ...] = LEASE_PAGES, title: str = "Lease Rua das Flores 12",
-              author: str = "Maria Costa", created: datetime | None = None) -> Path:  # fmt: skip
+              author: str = "Maria Costa", created: datetime | None = None, outline: bool = True,
+              heading_size: int = 14) -> Path:  # fmt: skip
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -31,9 +32,11 @@ def write_pdf(path: Path, *, pages: tuple[tuple[str, str], ...] = LEASE_PAGES, t
     pdf.set_font("helvetica", size=12)
     for heading, body in pages:
         pdf.add_page()
-        pdf.start_section(heading)
-        pdf.set_font("helvetica", style="B", size=14)
-        pdf.cell(text=heading, new_x="LMARGIN", new_y="NEXT")
+        if outline and heading:
+            pdf.start_section(heading)
+        pdf.set_font("helvetica", style="B", size=heading_size)
+        if heading:
+            pdf.cell(text=heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("helvetica", size=12)
         pdf.multi_cell(w=0, text=body)
     path.write_bytes(bytes(pdf.output()))

@@ -96,6 +96,22 @@ def test_pdf_metadata_pages_and_outline_headings(tmp_path: Path) -> None:
     assert "950 euros" in lease.sections[1].text
 
 
+def test_a_pdf_without_an_outline_takes_its_headings_from_the_type_size(tmp_path: Path) -> None:
+    pages = (
+        ("Terms of use", "These terms apply to every booking made through the site. " * 4),
+        ("Cancellations", "A booking may be cancelled free of charge up to 48 hours before arrival. " * 3),
+        ("", "Payments are taken when the booking is confirmed. " * 4),  # no heading: the last one goes on
+    )
+    [terms], _ = read(write_pdf(tmp_path / "terms.pdf", pages=pages, outline=False, heading_size=20))
+    assert [s.anchor for s in terms.sections] == [
+        "p. 1 · Terms of use",
+        "p. 2 · Cancellations",
+        "p. 3 · Cancellations",
+    ]
+    [plain], _ = read(write_pdf(tmp_path / "plain.pdf", pages=pages, outline=False, heading_size=12))
+    assert [s.anchor for s in plain.sections] == ["p. 1", "p. 2", "p. 3"]  # same size as the text: no heading
+
+
 def test_word_opendocument_epub_html_and_text(tmp_path: Path) -> None:
     [cv], _ = read(write_docx(tmp_path / "cv.docx"))
     assert cv.title == "Curriculum Vitae" and cv.author == "Ana Silva"
