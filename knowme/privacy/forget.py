@@ -126,15 +126,15 @@ def _with_attachments(store: ForgettingStore, records: list[RecordSummary]) -> l
     """``records`` and the attachment records of the messages among them (a message is forgotten whole)."""
     if not isinstance(store, Store):
         return records
-    refs: list[str] = []
+    wanted: set[tuple[str, str]] = set()  # (source, ref): a copy of the message in another mailbox keeps its own
     for summary in records:
         if summary.kind == "email" and (message := store.get_record(summary.id)) is not None:
-            refs.extend(attachment_refs(message))
-    if not refs:
+            wanted.update((summary.source, ref) for ref in attachment_refs(message))
+    if not wanted:
         return records
     chosen = {r.id for r in records}
-    extra = [r for r in store.select_records(RecordSelector(refs=tuple(refs))) if r.id not in chosen]
-    return records + extra
+    found = store.select_records(RecordSelector(refs=tuple(sorted({ref for _, ref in wanted}))))
+    return records + [r for r in found if r.id not in chosen and (r.source, r.ref) in wanted]
 
 
 def forget(

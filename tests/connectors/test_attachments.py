@@ -148,6 +148,11 @@ def test_attachments_are_searched_cited_forgotten_and_exported_with_their_messag
             "mail:lease-1@casa.pt#att/lease.pdf",
             "mail:lease-1@casa.pt#att/references.docx",
         ]
+        copy = write_box(tmp_path / "archive.mbox", [landlord_mail(tmp_path)])  # the same mail in a second mailbox
+        assert vault.ingest(copy).added == {"email": 1, "document": 4}
+        kept = vault.forget(source=copy)  # that mailbox's copy goes, with its own attachments only
+        assert len(kept.records) == 5 and all(r.source.endswith("archive.mbox") for r in kept.records)
+        assert len(vault.store.records_by_ref("mail:lease-1@casa.pt#att/keys.txt")) == 1
         vault.forget(ref="mail:lease-1@casa.pt")
         assert [r.ref for r in vault.store.iter_records()] == ["mail:reply-1@example.org"]
         assert vault.ingest(box).forgotten == {"email": 1, "document": 4}
