@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean browser mailserver redis
+.PHONY: install demo test lint typecheck bench clean browser mailserver redis ocr
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,11 @@ mailserver:
 redis:
 	@test -x /usr/bin/redis-server || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
 
-test: install lint typecheck browser mailserver redis
+# Scanned PDF pages are read by Debian's Tesseract (knowme.connectors.ocr); the OCR tests run it.
+ocr:
+	@test -x /usr/bin/tesseract || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng)
+
+test: install lint typecheck browser mailserver redis ocr
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: install

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -154,6 +155,25 @@ class BankSettings(BaseModel):
         return value
 
 
+class DocumentsSettings(BaseModel):
+    """How document files are read: OCR of scanned pages with Debian's tesseract-ocr (see docs/connectors.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ocr: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="read scanned pages with tesseract: auto (files alone and folders of few documents), on, off",
+    )
+    ocr_folder_limit: int = Field(default=100, ge=0, description="auto: no OCR in folders with more documents")
+    ocr_max_pages: int = Field(default=20, ge=0, description="scanned pages read by OCR per document at most")
+    ocr_languages: str = Field(default="eng", description="tesseract languages, e.g. eng+por")
+
+    @field_validator("ocr", mode="before")
+    @classmethod
+    def _ocr_bool(cls, value: object) -> object:
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
+
 class PrivacySettings(BaseModel):
     """The egress policy: what a model backend outside knowme (an OpenAI-compatible endpoint) may see."""
 
@@ -178,6 +198,7 @@ class Settings(BaseModel):
     graph: GraphSettings = GraphSettings()
     privacy: PrivacySettings = PrivacySettings()
     bank: BankSettings = BankSettings()
+    documents: DocumentsSettings = DocumentsSettings()
 
 
 def load_settings(home: Path) -> Settings:

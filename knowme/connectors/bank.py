@@ -33,10 +33,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowme.connectors.base import LIKELY, NO, SURE, Connector, Cursor, aware
+from knowme.connectors.investments import INVESTMENT_STATEMENT, drop_empty_elements, investment_records
 from knowme.errors import IngestError
 from knowme.models import ItemProblem, Record, stable_hash
 from knowme.plugins import hookimpl
@@ -148,51 +150,65 @@ class OFXConnector(Connector):
         return LIKELY if path.suffix.lower() in cls.suffixes else NO
 
     def iter_records(self, cursor: Cursor | None = None) -> Iterator[Record | ItemProblem]:
-        from ofxtools.models.base import Aggregate
         from ofxtools.Parser import OFXTree
 
         parser = OFXTree()
         try:
-            parser.parse(str(self.path))
+            raw = self.path.read_bytes()
+            if not raw.lstrip().startswith(b"<?xml"):  # OFX 1 SGML: empty elements would nest what follows them
+                raw = drop_empty_elements(raw.decode("latin-1")).encode("latin-1")
+            parser.parse(io.BytesIO(raw))
         except Exception as exc:  # ofxtools raises several error types for a damaged file
             first = (str(exc).strip().splitlines() or [""])[0][:200]  # it may quote the whole header
             raise IngestError(f"{self.path} is not a readable OFX/QFX file: {type(exc).__name__}: {first}") from exc
         root = parser.getroot()
         statements = [*root.iter("STMTRS"), *root.iter("CCSTMTRS")] if root is not None else []
-        if not statements:
+        investments = list(root.iter(INVESTMENT_STATEMENT)) if root is not None else []
+        if not statements and not investments:
             raise IngestError(f"{self.path} holds no bank or credit-card statement (it may be truncated)")
         with self.path.open("rb") as handle:
             handle.seek(max(0, self.path.stat().st_size - 512))
             if b"</OFX>" not in handle.read().upper():
                 yield self.problem("", "the file ends before </OFX>: it may be truncated; what precedes is read")
+        for statement in investments:
+            cash = partial(self._transaction, seen=Counter())
+            yield from investment_records(statement, root, source=self.source, tail=_tail, bank_record=cash,
+                                          problem=self.problem)  # fmt: skip
         for statement in statements:
             account = _tail(statement.findtext(".//ACCTID") or "")
             currency = (statement.findtext("CURDEF") or "").strip().upper()
             seen: Counter[str] = Counter()
             for n, element in enumerate(statement.iter("STMTTRN"), 1):
-                try:
-                    trn: Any = Aggregate.from_etree(element)
-                    fitid = str(trn.fitid or "").strip()
-                    tx = Transaction(
-                        account=account,
-                        when=aware(trn.dtposted) or aware(trn.dtuser),  # type: ignore[arg-type]
-                        amount=Decimal(trn.trnamt),
-                        currency=(trn.currency.cursym if trn.currency is not None else currency) or currency,
-                        payee=" ".join(str(trn.name or (trn.payee.name if trn.payee else "") or "").split()),
-                        memo=" ".join(str(trn.memo or "").split()),
-                        type=str(trn.trntype or ""),
-                        id=fitid or None,
-                        account_label=f"ending {account}",
-                    )
-                    if tx.when is None:
-                        raise ValueError("no date")
-                except Exception as exc:  # one damaged transaction: report it, read the others
-                    yield self.problem(f"transaction {n} of account ending {account}", exc)
-                    continue
-                key = tx.id or stable_hash(tx.when.isoformat(), str(tx.amount), tx.payee, tx.memo, length=16)
-                seen[key] += 1
-                suffix = f"-{seen[key]}" if seen[key] > 1 else ""
-                yield transaction_record(self.source, tx, f"{account}/{key}{suffix}")
+                yield self._transaction(element, account, currency, n, seen)
+
+    def _transaction(
+        self, element: Any, account: str, currency: str, n: int, seen: Counter[str]
+    ) -> Record | ItemProblem:
+        """One ``STMTTRN`` as a record (a bank statement's, or the cash move of an investment account)."""
+        from ofxtools.models.base import Aggregate
+
+        try:
+            trn: Any = Aggregate.from_etree(element)
+            fitid = str(trn.fitid or "").strip()
+            tx = Transaction(
+                account=account,
+                when=aware(trn.dtposted) or aware(trn.dtuser),  # type: ignore[arg-type]
+                amount=Decimal(trn.trnamt),
+                currency=(trn.currency.cursym if trn.currency is not None else currency) or currency,
+                payee=" ".join(str(trn.name or (trn.payee.name if trn.payee else "") or "").split()),
+                memo=" ".join(str(trn.memo or "").split()),
+                type=str(trn.trntype or ""),
+                id=fitid or None,
+                account_label=f"ending {account}",
+            )
+            if tx.when is None:
+                raise ValueError("no date")
+        except Exception as exc:  # one damaged transaction: report it, read the others
+            return self.problem(f"transaction {n} of account ending {account}", exc)
+        key = tx.id or stable_hash(tx.when.isoformat(), str(tx.amount), tx.payee, tx.memo, length=16)
+        seen[key] += 1
+        suffix = f"-{seen[key]}" if seen[key] > 1 else ""
+        return transaction_record(self.source, tx, f"{account}/{key}{suffix}")
 
 
 # -- CSV ------------------------------------------------------------------------------------------------------------

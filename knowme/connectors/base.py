@@ -58,6 +58,8 @@ class Connector(ABC):
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path).expanduser().resolve()
+        #: The folder the user ingested, when this path was found by walking it (for refs relative to it).
+        self.root: Path | None = None
 
     @property
     def source(self) -> str:

@@ -43,12 +43,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from knowme.connectors._html import html_to_text
+from knowme.connectors.attachments import attachment_records, readable_attachments
 from knowme.connectors.base import LIKELY, MAYBE, NO, SURE, Connector, Cursor, aware
 from knowme.errors import IngestError, ParseError
 from knowme.models import REF_PREFIX, ItemProblem, Record, Section, stable_hash
 from knowme.plugins import hookimpl
 
-__all__ = ["EmlConnector", "MaildirConnector", "MboxConnector", "parse_email", "split_body"]
+__all__ = ["EmlConnector", "MaildirConnector", "MboxConnector", "message_attachments", "parse_email", "split_body"]
 
 ADDRESS_HEADERS = ("From", "To", "Cc", "Bcc", "Reply-To")
 #: Headers at least one of which any real message carries; a chunk with none of them is not an email.
@@ -305,7 +306,17 @@ def _filename(part: Message) -> str | None:
 
 
 def _attachments(msg: Message, body_parts: list[Message]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    return [entry for entry, _ in _attachment_parts(msg, body_parts)]
+
+
+def message_attachments(raw: bytes) -> list[tuple[dict[str, Any], Message]]:
+    """The attachments of a message as listed in its record's ``meta["attachments"]``, each with its MIME part."""
+    msg = _read_message(_split_from_line(raw)[1])
+    return _attachment_parts(msg, _body(msg)[2])
+
+
+def _attachment_parts(msg: Message, body_parts: list[Message]) -> list[tuple[dict[str, Any], Message]]:
+    found: list[tuple[dict[str, Any], Message]] = []
 
     def visit(part: Message) -> None:
         content_type = part.get_content_type()
@@ -318,7 +329,7 @@ def _attachments(msg: Message, body_parts: list[Message]) -> list[dict[str, Any]
             return
         filename = _filename(part)
         if part.get_content_disposition() == "attachment" or filename or content_type == "message/rfc822":
-            found.append({"filename": filename, "content_type": content_type, "size": _part_size(part)})
+            found.append(({"filename": filename, "content_type": content_type, "size": _part_size(part)}, part))
 
     visit(msg)
     return found
@@ -579,6 +590,22 @@ class _EmailConnector(Connector):
         except Exception as exc:  # one unreadable message never stops the others
             return self.problem(where, exc)
 
+    def _items(
+        self, raw: bytes, *, where: str, path: Path, folder: str | None = None, mbox: bool = False
+    ) -> Iterator[Record | ItemProblem]:
+        """The message's record, then the records of its readable attachments (PDF, Word, text, calendar)."""
+        item = self._parse(raw, where=where, path=path, folder=folder, mbox=mbox)
+        yield item
+        if isinstance(item, Record) and readable_attachments(item):
+            try:
+                parts = message_attachments(raw)
+            except Exception as exc:
+                yield self.problem(where, exc)
+                return
+            yield from attachment_records(
+                parts, item, problem=lambda at, reason: self.problem(f"{where} {at}".strip(), reason)
+            )
+
     @staticmethod
     def _once(items: Iterable[Record | ItemProblem]) -> Iterator[Record | ItemProblem]:
         """Drop repeats of a message already yielded from this source (same native id)."""
@@ -642,7 +669,7 @@ class MboxConnector(_EmailConnector):
                 except Exception as exc:
                     yield self.problem(where, exc)
                     continue
-                yield self._parse(raw, where=where, path=self.path, mbox=True)
+                yield from self._items(raw, where=where, path=self.path, mbox=True)
         finally:
             box.close()
 
@@ -709,7 +736,7 @@ class MaildirConnector(_EmailConnector):
             except OSError as exc:
                 yield self.problem(where, exc)
                 continue
-            yield self._parse(raw, where=where, path=file, folder=maildir_folder_name(self.path, folder))
+            yield from self._items(raw, where=where, path=file, folder=maildir_folder_name(self.path, folder))
 
 
 class EmlConnector(_EmailConnector):
@@ -726,7 +753,7 @@ class EmlConnector(_EmailConnector):
             raw = self.path.read_bytes()
         except OSError as exc:
             raise IngestError(f"cannot read {self.path}: {exc}") from exc
-        yield self._parse(raw, where="", path=self.path)
+        yield from self._items(raw, where="", path=self.path)
 
 
 @hookimpl

@@ -61,8 +61,8 @@ def _detect(paths: list[Path], settings: Settings | None) -> tuple[list[Connecto
                 skipped.append(
                     ItemProblem(
                         str(path),
-                        "unrecognised format (not email, calendar, contacts, notes, chats, browser history or a bank "
-                        "statement)",
+                        "unrecognised format (not email, calendar, contacts, notes, chats, browser history, a bank "
+                        "statement, a document or a photo)",
                     )
                 )
             else:
@@ -113,6 +113,7 @@ def _walk(
                 skipped.append(ItemProblem(str(file), "unrecognised format"))
             else:
                 found.append(cls(file))
+                found[-1].root = root
     if has_notes:
         notes = registered().get("notes")
         if notes is not None:

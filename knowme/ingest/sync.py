@@ -136,7 +136,9 @@ def sync_source(
 
     def remove(source: str, native_ids: Iterable[str]) -> None:
         stored = store.source_record_ids(source)
-        natives = [n for n in native_ids if n in stored and n not in marked.get(source, set())]
+        wanted = set(native_ids)
+        wanted |= {n for n in stored if "#att/" in n and n.split("#att/", 1)[0] in wanted}  # a message's attachments
+        natives = [n for n in sorted(wanted) if n in stored and n not in marked.get(source, set())]
         if not natives:
             return
         if policy == "forget":

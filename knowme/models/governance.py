@@ -18,9 +18,11 @@ KIND_SCOPES: dict[str, str] = {
     "chats": "chat_message",
     "browsing": "web_visit",
     "documents": "document",
+    "photos": "photo",
+    "places": "place_visit",
 }
 #: Sensitive classes: a passage touching one is withheld from a grant without its scope (see knowme.privacy).
-SENSITIVE_CLASSES: tuple[str, ...] = ("health", "money", "intimate")
+SENSITIVE_CLASSES: tuple[str, ...] = ("health", "money", "intimate", "location")
 SCOPES: tuple[str, ...] = (*KIND_SCOPES, *SENSITIVE_CLASSES)
 
 

@@ -30,8 +30,10 @@ __all__ = [
     "stable_hash",
 ]
 
-Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document"]
-KINDS: tuple[str, ...] = ("email", "event", "contact", "note", "chat_message", "web_visit", "document")
+Kind = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo", "place_visit"]
+KINDS: tuple[str, ...] = (
+    "email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo", "place_visit",
+)  # fmt: skip
 
 #: The prefix of each kind's source-native reference (see DESIGN.md).
 REF_PREFIX: Mapping[str, str] = {
@@ -42,6 +44,8 @@ REF_PREFIX: Mapping[str, str] = {
     "chat_message": "chat",
     "web_visit": "web",
     "document": "doc",
+    "photo": "photo",
+    "place_visit": "place",
 }
 
 

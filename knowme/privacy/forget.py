@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from knowme.connectors.attachments import attachment_refs
 from knowme.errors import ConfigError
 from knowme.extract.build import after_forget
 from knowme.extract.resolve import prune_owner_counts
@@ -124,6 +125,21 @@ def plan_selector(
     return selector, prefixes, entities
 
 
+def _with_attachments(store: ForgettingStore, records: list[RecordSummary]) -> list[RecordSummary]:
+    """``records`` and the attachment records of the messages among them (a message is forgotten whole)."""
+    if not isinstance(store, Store):
+        return records
+    wanted: set[tuple[str, str]] = set()  # (source, ref): a copy of the message in another mailbox keeps its own
+    for summary in records:
+        if summary.kind == "email" and (message := store.get_record(summary.id)) is not None:
+            wanted.update((summary.source, ref) for ref in attachment_refs(message))
+    if not wanted:
+        return records
+    chosen = {r.id for r in records}
+    found = store.select_records(RecordSelector(refs=tuple(sorted({ref for _, ref in wanted}))))
+    return records + [r for r in found if r.id not in chosen and (r.source, r.ref) in wanted]
+
+
 def forget(
     store: ForgettingStore,
     home: Path,
@@ -142,6 +158,7 @@ def forget(
     records = store.select_records(selector)
     if prefixes:
         records = [r for r in records if _in_source(r.source, prefixes)]
+    records = _with_attachments(store, records)
     mentions = 0
     if person is not None:
         chosen = {r.id for r in records}

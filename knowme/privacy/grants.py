@@ -5,8 +5,9 @@ shown once when the grant is made; the vault keeps only its SHA-256 (a slow hash
 256-bit secret). Scopes:
 
 - kinds of data: ``mail`` (email), ``calendar`` (event), ``contacts`` (contact), ``notes`` (note), ``chats``
-  (chat_message), ``browsing`` (web_visit), ``documents`` (document);
-- sensitive classes, off unless named: ``health``, ``money``, ``intimate`` (see :mod:`knowme.privacy.sensitivity`).
+  (chat_message), ``browsing`` (web_visit), ``documents`` (document), ``photos`` (photo), ``places`` (place_visit);
+- sensitive classes, off unless named: ``health``, ``money``, ``intimate``, ``location`` (see
+  :mod:`knowme.privacy.sensitivity`).
   A passage touching a sensitive class is withheld from a grant without that class's scope, whatever its kind.
 
 Every disclosure to a client (search hits, the context pack of an answer, an export) is appended to the audit log

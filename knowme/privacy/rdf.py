@@ -38,6 +38,8 @@ RECORD_TYPES = {
     "chat_message": SCHEMA.Message,
     "web_visit": SCHEMA.WebPage,
     "document": SCHEMA.DigitalDocument,
+    "photo": SCHEMA.Photograph,
+    "place_visit": SCHEMA.Event,
 }
 ENTITY_TYPES = {
     "person": SCHEMA.Person,

@@ -1,11 +1,12 @@
-"""A small classifier of sensitive classes in text: health, money, intimate relationships.
+"""A small classifier of sensitive classes in text: health, money, intimate relationships, where one was.
 
 Grants keep these classes off unless the grant names them (``knowme grant add app --scopes notes,health``). The
 classifier errs on the side of flagging: a passage that mentions a dentist, an IBAN or a breakup is withheld from a
 client without that scope even if the rest of it is harmless. It is a set of word lists (English, with common
 Portuguese, Spanish, French and German words) and two structural recognisers: IBANs (checked with the ISO 13616
-mod-97 rule) and payment card numbers (13-19 digits passing the Luhn check). Matching is on whole words, case- and
-accent-insensitive; word stems end with ``*``.
+mod-97 rule) and payment card numbers (13-19 digits passing the Luhn check); ``location`` is recognised by GPS
+positions (a latitude, longitude pair with four or more decimals, as photos and visits carry). Matching is on whole
+words, case- and accent-insensitive; word stems end with ``*``.
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: A latitude, longitude pair with at least four decimals each (a GPS position: a photo's, a visit's).
+_COORDINATES = re.compile(r"(?<![\d.])(-?\d{1,2}\.\d{4,}),\s?(-?\d{1,3}\.\d{4,})(?![\d.])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 
@@ -208,4 +211,6 @@ def classify(text: str) -> frozenset[str]:
         or any(luhn(m.group()) for m in _CARD.finditer(text))
     ):
         found.add("money")
+    if any(abs(float(m.group(1))) <= 90 and abs(float(m.group(2))) <= 180 for m in _COORDINATES.finditer(text)):
+        found.add("location")
     return frozenset(found)

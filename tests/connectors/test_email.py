@@ -449,7 +449,8 @@ def test_attachments_are_listed_not_read(tmp_path: Path) -> None:
     msg.add_attachment(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, maintype="image", subtype="png", filename="photo.png")
     forwarded = message(subject="Original thread", message_id="<inner@x.org>")
     msg.add_attachment(forwarded)
-    record = only(EmlConnector(write_eml(tmp_path / "att.eml", msg)))
+    [record], [problem] = read_all(EmlConnector(write_eml(tmp_path / "att.eml", msg)))
+    assert problem.where.endswith("att.eml attachment Q3 report.pdf") and "PDF is damaged" in problem.reason
     assert record.text == "Report and photo attached."
     atts = record.meta["attachments"]
     assert [(a["filename"], a["content_type"]) for a in atts] == [
@@ -475,7 +476,8 @@ def test_encoded_attachment_filename(tmp_path: Path) -> None:
         "Content-Transfer-Encoding: base64\n\nAAECAw==\n"
         "--B--\n"
     )
-    record = only(EmlConnector(write_eml(tmp_path / "ef.eml", raw)))
+    [record], [problem] = read_all(EmlConnector(write_eml(tmp_path / "ef.eml", raw)))
+    assert problem.where.endswith("attachment Résumé.docx") and "not the docx file" in problem.reason
     assert record.meta["attachments"] == [
         {"filename": "Résumé.docx", "content_type": "application/octet-stream", "size": 4}
     ]

@@ -61,22 +61,23 @@ def test_reingest_is_a_no_op_and_a_change_is_an_update(vault: knowme.Vault, tmp_
 def test_bad_paths_are_reported_and_good_ones_still_go_in(vault: knowme.Vault, tmp_path: Path) -> None:
     write_mbox(tmp_path / "good.mbox", garbage=False)
     (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    (tmp_path / "blob.bin").write_bytes(b"\x00\x01 nothing anyone reads")
     (tmp_path / "broken.ics").write_text("BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:half", encoding="utf-8")
-    report = vault.ingest(
-        [tmp_path / "good.mbox", tmp_path / "photo.jpg", tmp_path / "missing.vcf", tmp_path / "broken.ics"]
-    )
+    report = vault.ingest([tmp_path / n for n in ("good.mbox", "photo.jpg", "blob.bin", "missing.vcf", "broken.ics")])
     assert report.added == {"email": 2}
     reasons = {Path(p.where).name: p.reason for p in report.skipped_paths}
-    assert "unrecognised" in reasons["photo.jpg"] and "no such file" in reasons["missing.vcf"]
+    assert "unrecognised" in reasons["blob.bin"] and "no such file" in reasons["missing.vcf"]
     assert any("broken.ics" in p.where for p in report.problems)
+    assert any(p.where.endswith("photo.jpg") and "damaged" in p.reason for p in report.problems)
 
 
 def test_folders_are_walked(vault: knowme.Vault, tmp_path: Path) -> None:
     paths = write_life(tmp_path / "life")
-    (tmp_path / "life" / "README.txt").write_text("not a source", encoding="utf-8")
+    (tmp_path / "life" / "README.txt").write_text("a text file is a document", encoding="utf-8")
+    (tmp_path / "life" / "data.bin").write_bytes(b"\x00 not a source")
     report = vault.ingest(tmp_path / "life")
-    assert sum(report.added.values()) == 9
-    assert [p.where for p in report.skipped_paths] == [str(tmp_path / "life" / "README.txt")]
+    assert sum(report.added.values()) == 10 and report.added["document"] == 1
+    assert [p.where for p in report.skipped_paths] == [str(tmp_path / "life" / "data.bin")]
     # a folder walked from above names notes relative to the folder given
     assert any(r.ref == "note:notes/Anniversary.md" for r in vault.store.iter_records(kind="note"))
     assert paths

@@ -41,6 +41,11 @@ SAMPLES = {
     "takeout": "takeout-20240203.zip",
     "bank": "statement.ofx",
     "bank-csv": "Umsaetze.csv",
+    "documents": "lease.pdf",
+    "photos": "IMG_0042.jpg",
+    "msg": "Quarterly numbers.msg",
+    "emlx": "101.emlx",
+    "location-history": "2024_MAY.json",
 }
 
 
@@ -81,8 +86,37 @@ def _valid(name: str, folder: Path) -> bytes:
         write_german_csv(tmp)
     elif name in ("whatsapp", "telegram", "apple-health", "chrome-takeout", "keep", "takeout"):
         return _export_sample(name, folder / f"valid-{name}-parts")
+    elif name in ("documents", "photos", "msg", "emlx", "location-history"):
+        return _footprint_sample(name, tmp)
     else:
         tmp.write_text("---\ntags: [x]\n---\n# Title\nSome [[link]] text #tag\n", encoding="utf-8")
+    data = tmp.read_bytes()
+    tmp.unlink()
+    return data
+
+
+def _footprint_sample(name: str, tmp: Path) -> bytes:
+    """Valid documents, photos, Outlook/Apple Mail messages and location history, from their tests' generators."""
+    from datetime import UTC, datetime
+
+    from tests.connectors.document_samples import jpeg_bytes, write_pdf
+    from tests.connectors.msg_samples import msg_bytes, write_emlx
+    from tests.connectors.test_location_history import write_semantic
+
+    if name == "photos":
+        return jpeg_bytes()
+    if name == "msg":
+        note = ("notes.txt", b"Bring the contract.", "text/plain")
+        return msg_bytes(subject="Hi", body="Lunch on Friday?", sender_name="Tom Baker", sender_email="tom@x.org",
+                         to=[("Ana Silva", "ana@x.org")], sent=datetime(2024, 4, 2, tzinfo=UTC),
+                         message_id="<m1@x.org>", attachments=[note])  # fmt: skip
+    if name == "documents":
+        write_pdf(tmp)
+    elif name == "emlx":
+        write_mbox(tmp, garbage=False)
+        write_emlx(tmp, tmp.read_bytes().split(b"\n", 1)[1].split(b"\nFrom ", 1)[0])
+    else:
+        write_semantic(tmp)
     data = tmp.read_bytes()
     tmp.unlink()
     return data

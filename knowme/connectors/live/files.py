@@ -175,10 +175,11 @@ class FilesSource(LiveConnector):
                 yield self.problem(file.name, exc)
                 continue
             where = file.relative_to(connector.path).as_posix()
-            item = connector._parse(raw, where=where, path=file, folder=maildir_folder_name(connector.path, folder))
-            if isinstance(item, Record):
-                current[key] = item.native_id
-            yield item
+            folder_name = maildir_folder_name(connector.path, folder)
+            for item in connector._items(raw, where=where, path=file, folder=folder_name):  # the message, attachments
+                if isinstance(item, Record) and item.kind == "email":
+                    current[key] = item.native_id
+                yield item
         still = set(current.values())
         gone = tuple(sorted({nid for key, nid in known.items() if key not in current and nid not in still}))
         if gone:

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
+from knowme.connectors.attachments import attachment_records, readable_attachments
 from knowme.connectors.base import Cursor
-from knowme.connectors.email import parse_email
+from knowme.connectors.email import message_attachments, parse_email
 from knowme.connectors.live.base import Checkpoint, Complete, Gone, LiveConnector, LiveItem
 from knowme.errors import ParseError, SourceError
 from knowme.models import Record
@@ -143,10 +144,23 @@ class ImapSource(LiveConnector):
                 if isinstance(item, Record):
                     still[str(uid)] = item.native_id
                 yield item
+                if isinstance(item, Record):
+                    yield from self._attachments(data, item, where=f"{folder} UID {uid}")
             yield Checkpoint(state(int(old.get("modseq", 0))))
         if renumbered and old:
             yield Complete(source)
         yield Checkpoint({**state(modseq), "uidnext": uidnext})
+
+    def _attachments(self, data: dict[bytes, Any], message: Record, *, where: str) -> Iterator[LiveItem]:
+        """The records of a message's readable attachments (a sync's Gone for the message takes them along)."""
+        if not readable_attachments(message):
+            return
+        try:
+            parts = message_attachments(data.get(b"BODY[]") or b"")
+        except Exception as exc:
+            yield self.problem(where, exc)
+            return
+        yield from attachment_records(parts, message, problem=lambda at, why: self.problem(f"{where} {at}", why))
 
     def _record(self, data: dict[bytes, Any], *, uid: int, folder: str, source: str) -> LiveItem:
         raw = data.get(b"BODY[]") or b""

@@ -146,3 +146,25 @@ def test_browser_history_is_followed_by_visit_id(vault: knowme.Vault, tmp_path: 
     _visit(history, 1, "https://example.org/kayak", "Kayak rental", 13385000200000000)
     [cleared] = vault.sync()
     assert cleared.marked == 2 and cleared.items == 1, "a cleared history is read whole"
+
+
+def test_a_synced_maildir_reads_attachments_and_forgets_them_with_their_message(
+    vault: knowme.Vault, tmp_path: Path
+) -> None:
+    from email.message import EmailMessage
+
+    box = make_maildir(tmp_path / "Mail", 1)
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "Lena Vogel <lena@example.org>", "sam@example.net", "Allotment rules"
+    mail["Date"], mail["Message-ID"] = "Sat, 01 Mar 2025 12:00:00 +0000", "<rules-1@example.org>"
+    mail.set_content("The rules are attached.")
+    mail.add_attachment("No bonfires after 18:00. Water butts must be covered.", filename="rules.txt")
+    deliver(box, "1700000100.1.host", mail.as_bytes())
+    vault.add_source(box, name="mail", on_delete="forget")
+    [first] = vault.sync()
+    assert first.error is None and first.ingest.added == {"email": 2, "document": 1}
+    assert vault.search("bonfires water butts", k=1)[0].ref == "mail:rules-1@example.org#att/rules.txt"
+    (box / "new" / "1700000100.1.host").unlink()
+    [second] = vault.sync()
+    assert second.removed == 2  # the message and its attachment
+    assert vault.records("mail:rules-1@example.org#att/rules.txt") == []

@@ -140,3 +140,36 @@ def test_interrupted_sync_resumes(vault: knowme.Vault, tmp_path: Path, monkeypat
         assert resumed.items == 10
     finally:
         server.stop()
+
+
+def test_imap_attachments_are_read_and_go_with_their_message(
+    vault: knowme.Vault, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from email.message import EmailMessage
+
+    monkeypatch.setenv("MAIL_PW", dovecot.password)
+    vault.add_source(dovecot.uri, name="work", user=dovecot.user, password_env="MAIL_PW")
+    vault.sync()
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "Lena Vogel <lena@example.org>", "sam@example.net", "Boat rules"
+    mail["Date"], mail["Message-ID"] = "Sat, 01 Mar 2025 12:00:00 +0000", "<boat-1@example.org>"
+    mail.set_content("The club's rules are attached.")
+    mail.add_attachment(
+        "Life jackets on deck at all times. Return the keys to the harbour office.", filename="rules.txt"
+    )
+    client = _imap(dovecot)
+    client.append("INBOX", None, None, mail.as_bytes())
+    client.logout()
+    [added] = vault.sync(["work"])
+    assert added.ingest.added == {"email": 1, "document": 1} and added.error is None
+    hit = vault.search("life jackets harbour office keys", k=1)[0]
+    assert hit.ref == "mail:boat-1@example.org#att/rules.txt" and hit.source.startswith("imap:sam@127.0.0.1")
+    [quiet] = vault.sync(["work"])
+    assert quiet.ingest.total == 0
+    client = _imap(dovecot)
+    client.store("4", "+FLAGS", "\\Deleted")
+    client.expunge()
+    client.logout()
+    [gone] = vault.sync(["work"])
+    assert gone.marked == 2  # the message and its attachment
+    assert vault.records("mail:boat-1@example.org#att/rules.txt")[0].deleted_at_source

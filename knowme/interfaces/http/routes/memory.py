@@ -19,7 +19,9 @@ from knowme.models import KINDS
 
 router = APIRouter(tags=["memory"])
 
-KindName = Literal["email", "event", "contact", "note", "chat_message", "web_visit", "document"]
+KindName = Literal[
+    "email", "event", "contact", "note", "chat_message", "web_visit", "document", "photo", "place_visit"
+]  # fmt: skip
 assert set(KindName.__args__) == set(KINDS)  # type: ignore[attr-defined]
 
 

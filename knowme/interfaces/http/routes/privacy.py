@@ -95,8 +95,8 @@ class GrantsOut(BaseModel):
     grants: list[GrantOut]
 
 
-GrantScope = Literal["mail", "calendar", "contacts", "notes", "chats", "browsing", "documents", "health", "money",
-                     "intimate"]  # fmt: skip
+GrantScope = Literal["mail", "calendar", "contacts", "notes", "chats", "browsing", "documents", "photos", "places",
+                     "health", "money", "intimate", "location"]  # fmt: skip
 assert set(GrantScope.__args__) == set(GRANT_DATA_SCOPES)  # type: ignore[attr-defined]
 
 
