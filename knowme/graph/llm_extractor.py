@@ -29,6 +29,7 @@ from knowme.errors import KnowmeError
 from knowme.graph.dates import find_date
 from knowme.graph.extractors import RELATION_WORDS, Claim, ExtractContext, Extraction, Extractor
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
+from knowme.llm.fence import escape_data, fenced
 from knowme.models import Record
 
 PROMPT_VERSION = "1"
@@ -96,7 +97,8 @@ class LLMExtractor(Extractor):
         from knowme.llm.structured import generate
 
         when = record.timestamp.date().isoformat() if record.timestamp else "unknown"
-        prompt = f"Author: {record.author or 'the user'}. Date: {when}.\n<item>\n{record.text[:MAX_TEXT]}\n</item>"
+        author = escape_data(record.author or "the user")
+        prompt = f"Author: {author}. Date: {when}.\n{fenced('item', record.text[:MAX_TEXT])}"
         try:
             found = generate(
                 self.backend,
