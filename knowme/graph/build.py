@@ -32,6 +32,7 @@ from knowme.graph.mentions import Mention, mentions
 from knowme.graph.model import SINGLE_VALUED, SYMMETRIC, USER_ID, Commitment, Fact
 from knowme.graph.resolve import Resolver
 from knowme.models import Record, stable_hash
+from knowme.privacy.pending import assistant_unconfirmed
 from knowme.store.base import Store
 
 EXTRACTORS_META = "graph.extractors"
@@ -405,6 +406,8 @@ def update_graph(store: Store, records: Sequence[Record], settings: Settings) ->
                 graph.delete_commitments([c.id for c in graph.commitments() if c.extractor == extractor.name])
             report.rebuilt = [e.name for e in stale]
             records = list(store.iter_records())
+        # an assistant's note is not the user's word until the owner confirms it (knowme.privacy.pending)
+        records = [r for r in records if not assistant_unconfirmed(r)]
         if not records:
             return report
         resolver = Resolver(store)

@@ -281,6 +281,7 @@ def _register_subcommands() -> None:
         graph_cli,
         jobs_cli,
         learn_cli,
+        pending_cli,
         persona_cli,
         privacy_cli,
         server_cli,
@@ -297,6 +298,7 @@ def _register_subcommands() -> None:
     users_cli.register(app)
     learn_cli.register(app)  # learn voice, learn status, learn export-adapter
     jobs_cli.register(app)
+    pending_cli.register(app)  # pending, pending approve, pending reject
     app.add_typer(eval_app, name="eval")
 
 
