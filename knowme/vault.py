@@ -30,7 +30,8 @@ from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
 from knowme.models import Answer, Hit, IngestReport, ItemProblem, Record, SourceEntry, stable_hash
 from knowme.plugins import embedders, rerankers
-from knowme.retrieve.abstain import found
+from knowme.retrieve.abstain import found, shown_found
+from knowme.retrieve.batching import uncached_queries
 from knowme.retrieve.embedders import Embedder
 from knowme.retrieve.rerank import Reranker as PassageReranker
 from knowme.retrieve.rerank import rerank_scored
@@ -313,8 +314,7 @@ class Vault:
         self, question: str, when: datetime | None, k: int, grant: Grant | None
     ) -> tuple[list[Hit], float]:
         if grant is not None:  # a client sees only its grant's scopes, and no graph facts (they may be sensitive)
-            hits = self._granted_search(question, k, grant, as_of=when, rerank=True)
-            return hits, 1.0 if hits else 0.0
+            return self._granted_result(question, k, grant, as_of=when, rerank=True)
         result = self.search_result(question, k=k, as_of=when, rerank=True)
         hits = result.hits
         if self.settings.graph.enabled:
@@ -1018,6 +1018,12 @@ class Vault:
     def _granted_search(
         self, query: str, k: int, grant: Grant, *, kinds: Sequence[str] = (), **options: Any
     ) -> list[Hit]:
+        return self._granted_result(query, k, grant, kinds=kinds, **options)[0]
+
+    def _granted_result(
+        self, query: str, k: int, grant: Grant, *, kinds: Sequence[str] = (), **options: Any
+    ) -> tuple[list[Hit], float]:
+        """What ``grant`` may see of the search, and the "found" signal of what it may see (never a bare 1.0)."""
         from knowme.privacy.grants import filter_hits
 
         current = next((g for g in self._governance().grants() if g.id == grant.id), None)
@@ -1025,9 +1031,11 @@ class Vault:
             raise AccessDenied(f"the grant for {grant.client} is no longer active")
         allowed = [kind for kind in (kinds or current.kinds) if kind in current.kinds]
         if not allowed:
-            return []
-        hits = self.search(query, k=max(4 * k, 40), kinds=allowed, **options)
-        return filter_hits(hits, current)[:k]
+            return [], 0.0
+        with uncached_queries():  # no timing of the owner's searches through the query cache
+            result = self.search_result(query, k=max(4 * k, 40), kinds=allowed, **options)
+        hits = filter_hits(result.hits, current)[:k]
+        return hits, shown_found(result, hits)
 
     # -- learning (knowme.learn) -------------------------------------------------------------------------------
     def learn_voice(

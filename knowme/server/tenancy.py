@@ -114,7 +114,7 @@ class TenantVaults:
                 vault = self._lease(key)
                 if vault is not None:
                     return vault
-            vault = self._make(user)
+            vault = self._make(user, generation)
             with self._lock:
                 self._open[key] = vault
                 self._keys[id(vault)] = key
@@ -125,11 +125,12 @@ class TenantVaults:
             self._close(old)
         return vault
 
-    def _make(self, user: str) -> Vault:
+    def _make(self, user: str, generation: object = None) -> Vault:
         store = self.service.open_store(user, dim=self.embedder.dim)
         home = self.scratch / user
         home.mkdir(mode=0o700, exist_ok=True)
-        return TenantVault(home, store, self.embedder, self.settings, self._backend)
+        queries = self.embedder.for_tenant(f"{user}\x00{generation}")  # its own query cache: no timing another's
+        return TenantVault(home, store, queries, self.settings, self._backend)
 
     def release(self, vault: Vault) -> None:
         with self._lock:
