@@ -777,8 +777,10 @@ class Vault:
         user: str | None = None,
         password_env: str | None = None,
         on_delete: str = "mark",
+        insecure: bool = False,
     ) -> SourceEntry:
         """Register a folder, file or ``imap://``, ``caldav+http(s)://``, ``carddav+http(s)://`` URI to keep in sync.
+        ``insecure`` allows a cleartext connection (no TLS) to a loopback or test host only.
 
         ``on_delete`` says what a sync does with items deleted at the source: ``mark`` keeps them (viewable by ref and
         exported, marked ``deleted_at_source``, out of search, answers and the digest; back if they reappear),
@@ -787,8 +789,9 @@ class Vault:
 
         taken = {e.name for e in self.store.list_sources()}
         entry = make_entry(
-            os.fspath(target), name=name, user=user, password_env=password_env, on_delete=on_delete, taken=taken
-        )
+            os.fspath(target), name=name, user=user, password_env=password_env, on_delete=on_delete, taken=taken,
+            insecure=insecure,
+        )  # fmt: skip
         self.store.save_source(entry)
         return entry
 
