@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from starlette.formparsers import MultiPartParser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from knowme import __version__
@@ -21,6 +22,7 @@ from knowme.retrieve.batching import TRAFFIC, BatchingEmbedder
 from knowme.server.auth import Authorizer, VaultAuthorizer
 from knowme.server.errors import BodyLimit, install_error_handlers
 from knowme.server.routes import ROUTERS
+from knowme.server.routes.ingest import clear_incoming
 from knowme.server.schemas import ErrorEnvelope
 from knowme.vault import Vault
 
@@ -88,6 +90,10 @@ def create_app(
     # concurrent searches share one embedding worker
     if vault is not None and not isinstance(vault.embedder, BatchingEmbedder):
         vault.embedder = BatchingEmbedder(vault.embedder)
+    if vault is not None:
+        clear_incoming(vault.home)  # what an upload killed half-way left behind
+    # uploads up to the limit stay in memory: never spooled in clear to the system temporary folder
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limits.upload)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ serve one database behind a load balancer.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -29,6 +30,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from knowme.config import Settings
+from knowme.connectors.archive import scratch_root, sweep
 from knowme.errors import ConfigError
 from knowme.llm.base import ChatBackend
 from knowme.llm.registry import make_backend
@@ -84,7 +86,8 @@ class TenantVaults:
         self.embedder = embedder if isinstance(embedder, BatchingEmbedder) else BatchingEmbedder(embedder)
         self.home = home
         self.max_open = max(1, max_open)
-        self.scratch = Path(tempfile.mkdtemp(prefix="knowme-serve-"))
+        sweep("serve")  # the scratch of a killed server (its users' uploads)
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"knowme-serve-{os.getpid()}-", dir=scratch_root()))
         self._backend = _SharedBackend(settings)
         self._open: OrderedDict[tuple[str, object], Vault] = OrderedDict()
         self._leases: dict[tuple[str, object], int] = {}
