@@ -36,6 +36,11 @@ def eval_passphrase() -> str | None:
     return os.environ.get("KNOWME_EVAL_PASSPHRASE") or None
 
 
+def federation_secret() -> str | None:
+    """The enrolment secret of a federation of the user's devices (``KNOWME_FEDERATION_SECRET``), if set."""
+    return os.environ.get("KNOWME_FEDERATION_SECRET") or None
+
+
 class LLMSettings(BaseModel):
     """Which language model backend answers, and how to reach it."""
 
