@@ -295,3 +295,34 @@ def test_an_assistants_note_is_not_the_users_until_confirmed(server_vault: knowm
     assert item.action == "confirm" and item.ref == stored["ref"]
     assert "confirmed" in approve(server_vault, item.id)
     assert "Diet: vegetarian" in {p.statement for p in server_vault.preferences()}
+
+
+def test_the_owner_approves_over_http_and_a_grant_cannot(server_vault: knowme.Vault, token: str,
+                                                         serve_on_socket: object) -> None:  # fmt: skip
+    """Without --allow-write an MCP client's forget waits; the owner's token approves it at /api/pending (the way in
+    service mode and for the web page); a client's grant token cannot even list it."""
+    note = server_vault.remember("The gate code for the allotment is 2468.")
+    running = serve_on_socket(build_app(server_vault))  # type: ignore[operator]
+
+    async def session() -> dict[str, Any]:
+        async with (
+            httpx2.AsyncClient(headers=auth(token), timeout=60) as http,
+            streamable_http_client(f"{running.url}/mcp", http_client=http) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            return structured(await s.call_tool("forget", {"ref": note.ref, "confirm": True}))
+
+    proposed = run(session)
+    assert proposed["forgotten"] is False and server_vault.records(note.ref)
+    _, grant_token = server_vault.grant("notes-app", "notes", expires="1d")
+    assert httpx.get(f"{running.url}/api/pending", headers=auth(grant_token)).status_code == 403
+    listed = httpx.get(f"{running.url}/api/pending", headers=auth(token)).json()["pending"]
+    (item,) = [a for a in listed if a["id"] == proposed["pending"]]
+    assert item["action"] == "forget" and item["ref"] == note.ref and item["client"] == "mcp-http"
+    assert httpx.post(f"{running.url}/api/pending/{item['id']}/approve", headers=auth(grant_token)).status_code == 403
+    done = httpx.post(f"{running.url}/api/pending/{item['id']}/approve", headers=auth(token))
+    assert done.status_code == 200 and "forgot 1 record" in done.json()["done"]
+    assert not server_vault.records(note.ref)
+    again = httpx.post(f"{running.url}/api/pending/{item['id']}/approve", headers=auth(token))
+    assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
