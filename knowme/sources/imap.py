@@ -22,6 +22,7 @@ again. Servers without CONDSTORE keep the flags of the first read. A refused con
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from collections.abc import Iterator
 from dataclasses import replace
@@ -66,7 +67,8 @@ class ImapSource(LiveConnector):
             try:
                 client.starttls(ssl.create_default_context())
             except (OSError, ssl.SSLError) as exc:
-                client.shutdown()
+                with contextlib.suppress(OSError):  # the half-upgraded socket may be gone already
+                    client.shutdown()
                 raise SourceError(f"the IMAP server {self.host}:{self.port} failed STARTTLS: {exc}") from None
             return
         if not self.insecure:

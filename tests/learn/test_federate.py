@@ -35,6 +35,7 @@ from knowme.learn.model import attach, load_base
 from knowme.learn.voice import ADAPTER, load_state
 from tests.conftest import PASSPHRASE
 from tests.learn.wiretap import WireTap
+from tests.sources.servers import self_signed
 
 OWNER = '[user]\nname = "Sofia Almeida"\nemails = ["sofia@cobaltolabs.example", "sofia.almeida@mailbox.example"]\n'
 DEADLINE = 420.0  # seconds for the whole federation: about a minute on a quiet machine, 3-5 at a load of 10
@@ -254,38 +255,10 @@ def test_beyond_loopback_needs_tls_and_every_tensor_needs_the_secret(vault: know
     assert np.array_equal(ours.open(held, "global")[0], update[0])
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by its own key (the aggregator's CA is itself)."""
-    from datetime import UTC, datetime, timedelta
-    from ipaddress import ip_address
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "knowme-aggregator")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_path, key_path = folder / "aggregator.pem", folder / "aggregator.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
-    return cert_path, key_path
-
-
 def test_a_federation_over_tls(devices: dict[str, Path], tmp_path: Path) -> None:
     """One device and the aggregator over Flower's TLS (a self-signed certificate for 127.0.0.1), through the relay:
     the round completes and not even the metric names cross the wire in clear."""
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path, "aggregator")
     env = {**os.environ, "KNOWME_PASSPHRASE": PASSPHRASE, "CI": "true", "PYTHONWARNINGS": "ignore",
            "KNOWME_FEDERATION_SECRET": SECRET}  # fmt: skip
     port = _free_port()

@@ -163,3 +163,27 @@ def test_no_password_in_clear_without_saying_so(
     vault.add_source(dovecot.uri, name="plain", user=dovecot.user, password_env="MAIL_PW", insecure=True)
     [ok] = vault.sync()
     assert ok.error is None and ok.items == 3
+
+
+def test_imap_upgrades_with_starttls_before_the_login(
+    vault: knowme.Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dovecot that offers STARTTLS and refuses any login before it: imap:// (no --insecure) syncs, so the login
+    went over TLS; with a certificate nobody vouches for, the sync fails before the password is sent."""
+    from tests.sources.servers import self_signed
+
+    cert, key = self_signed(tmp_path / "tls")
+    server = Dovecot(tmp_path / "dovecot-tls", tls=(cert, key))
+    for n in range(3):
+        (server.maildir / "cur" / f"1700000000.{n}.host:2,S").write_bytes(message(n))
+    server.start()
+    try:
+        monkeypatch.setenv("MAIL_PW", server.password)
+        vault.add_source(server.uri, name="tls", user=server.user, password_env="MAIL_PW")
+        [untrusted] = vault.sync()
+        assert "failed STARTTLS" in (untrusted.error or "") and untrusted.items == 0
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the system store now vouches for this certificate
+        [ok] = vault.sync()
+        assert ok.error is None and ok.items == 3
+    finally:
+        server.stop()
