@@ -16,8 +16,10 @@ on its word:
 Approving a ``remember`` stores the note confirmed (the owner has read it); approving a ``confirm`` marks the stored
 note confirmed and folds it into the graph. Every proposal, approval and rejection is audited.
 
-Edge cases: an unknown id is a ConfigError; a ``confirm`` whose note was forgotten meanwhile is dropped; a pending
-``remember`` holds the proposed text in the vault's meta table until approved or rejected (it is in no index).
+Edge cases: an unknown id is a ConfigError; a ``confirm`` whose note was forgotten meanwhile does nothing (it holds
+the ref only, never the text, so forgetting the note leaves no copy here); a pending ``remember`` holds the proposed
+text in the vault's meta table until approved or rejected (it is in no index). The audit details name refs under
+``refs``, which a forget replaces by tombstones like every other audit entry.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class PendingAction:
         if self.action == "forget":
             return f"forget {self.ref} and everything derived from it"
         if self.action == "confirm":
-            return f"count the assistant's note {self.ref} as yours (facts, preferences): {self.text[:120]!r}"
+            return f"count the assistant's note {self.ref} as yours (its facts, its preferences)"
         return f"remember a note: {self.text[:160]!r}"
 
 
@@ -86,7 +88,7 @@ def propose(store: Store, action: str, *, client: str, ref: str = "", text: str 
     item = PendingAction(secrets.token_hex(4), action, client, datetime.now(UTC).isoformat(timespec="seconds"),
                          ref=ref, text=text, title=title)  # fmt: skip
     _save(store, [*pending(store), item])
-    audit(store, client, f"propose_{action}", {"pending": item.id, "ref": ref})
+    audit(store, client, f"propose_{action}", {"pending": item.id, "refs": [ref] if ref else []})
     return item
 
 
@@ -107,21 +109,22 @@ def audit(store: Store, actor: str, action: str, detail: dict[str, object]) -> N
 
 def reject(vault: Vault, action_id: str) -> PendingAction:
     item = _take(vault.store, action_id)
-    audit(vault.store, "owner", "reject_agent_action", {"action": item.action, "client": item.client, "ref": item.ref})
+    detail: dict[str, object] = {"action": item.action, "client": item.client, "refs": [item.ref] if item.ref else []}
+    audit(vault.store, "owner", "reject_agent_action", detail)
     return item
 
 
 def approve(vault: Vault, action_id: str) -> str:
     """Carry out a pending action as the owner; returns what was done, in words."""
     item = _take(vault.store, action_id)
-    detail: dict[str, object] = {"action": item.action, "client": item.client, "ref": item.ref}
+    detail: dict[str, object] = {"action": item.action, "client": item.client, "refs": [item.ref] if item.ref else []}
     if item.action == "forget":
         result = vault.forget(ref=item.ref)
         done = f"forgot {len(result.records)} record(s) for {item.ref}"
     elif item.action == "remember":
         meta = {WRITTEN_BY: ASSISTANT, "client": item.client, CONFIRMED: True}
         record = vault.remember(item.text, title=item.title, source="mcp", meta=meta)
-        detail["ref"] = record.ref
+        detail["refs"] = [record.ref]
         done = f"stored {record.ref}"
     else:
         done = confirm(vault, item.ref)

@@ -235,7 +235,7 @@ def build_mcp(
                 return {"stored": False, "pending": item.id, "ref": None, "title": title,
                         "message": f"waiting for the user's approval (knowme pending approve {item.id})"}  # fmt: skip
             record = v.remember(text, title=title, source="mcp", meta={WRITTEN_BY: ASSISTANT, "client": client})
-            item = propose(v.store, "confirm", client=client, ref=record.ref, text=text)
+            item = propose(v.store, "confirm", client=client, ref=record.ref)  # the text lives in the record only
         said = "stored as written by an assistant; it counts as the user's once they confirm it"
         return {"stored": True, "ref": record.ref, "title": record.title, "pending": item.id, "message": said}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import knowme
 from knowme.retrieve.abstain import NOT_FOUND_BELOW
 from tests.privacy.test_grants import life_vault  # noqa: F401 - the fixture
@@ -43,3 +45,26 @@ def test_a_grant_cannot_time_the_owners_searches_through_the_query_cache(life_va
         assert shared.hits == hits + 1  # the owner's own repeat is cached as before
     finally:
         shared.close()
+
+
+def test_forgetting_an_assistants_note_leaves_no_copy_in_pending_or_audit(vault: knowme.Vault) -> None:
+    import json
+
+    import anyio
+    from mcp import Client
+
+    from knowme.privacy.pending import PENDING_META
+    from knowme.server.mcp import build_mcp
+
+    text = "The neighbour's spare key is inside the fake rock by the hydrangea."
+
+    async def store() -> Any:
+        async with Client(build_mcp(vault, allow_write=True)) as client:
+            return (await client.call_tool("remember", {"text": text})).structured_content
+
+    stored = anyio.run(store)
+    assert stored["stored"] is True and vault.records(stored["ref"])
+    assert any(stored["ref"] in json.dumps(e.detail) for e in vault.audit())
+    vault.forget(ref=stored["ref"])
+    assert text not in (vault.store.get_meta(PENDING_META) or "")
+    assert not any(stored["ref"] in json.dumps(e.detail) for e in vault.audit())  # tombstones, as for every forget
