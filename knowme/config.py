@@ -81,6 +81,17 @@ def user_dir(home: str | os.PathLike[str] | None = None) -> Path:
     return Path(platformdirs.user_data_dir("knowme", appauthor=False))
 
 
+def eval_passphrase() -> str | None:
+    """The passphrase the user chose for evaluation vaults (``KNOWME_EVAL_PASSPHRASE``), if any: without one, an
+    evaluation vault of the user's own files is encrypted under a random passphrase nobody keeps."""
+    return os.environ.get("KNOWME_EVAL_PASSPHRASE") or None
+
+
+def federation_secret() -> str | None:
+    """The enrolment secret of a federation of the user's devices (``KNOWME_FEDERATION_SECRET``), if set."""
+    return os.environ.get("KNOWME_FEDERATION_SECRET") or None
+
+
 class LLMSettings(BaseModel):
     """Which language model backend answers, and how to reach it."""
 

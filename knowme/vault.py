@@ -112,7 +112,7 @@ class Vault:
     def import_file(self, path: PathLike, *, passphrase: str | None = None) -> ImportReport:
         return self._ingestor.import_file(path, passphrase=passphrase)
 
-    def add_source(self, target: PathLike, **options: str | None) -> SourceEntry:
+    def add_source(self, target: PathLike, **options: object) -> SourceEntry:
         return self.sources.add(target, **options)  # type: ignore[arg-type]
 
     def remove_source(self, name: str, *, forget_data: bool = False) -> int:
@@ -134,7 +134,7 @@ class Vault:
         if grant is None:
             return self._searcher.hits(query, k, as_of, kinds=kinds, personalize=personalize, rerank=rerank, **options)
         options["as_of"] = as_of
-        hits = self.grants.search(self._searcher.hits, query, k, grant, kinds=kinds, rerank=rerank, **options)
+        hits, _ = self.grants.search(self._searcher.result, query, k, grant, kinds=kinds, rerank=rerank, **options)
         self.grants.disclose(grant.client, "search", hits, grant=grant)
         return hits
 

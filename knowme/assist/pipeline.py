@@ -109,8 +109,7 @@ class AskPipeline:
 
     def _candidates(self, question: str, when: datetime | None, k: int, grant: Grant | None) -> tuple[list[Hit], float]:
         if grant is not None:  # a client sees only its grant's scopes, and no graph facts (they may be sensitive)
-            hits = self.grants.search(self.searcher.hits, question, k, grant, as_of=when, rerank=True)
-            return hits, 1.0 if hits else 0.0
+            return self.grants.search(self.searcher.result, question, k, grant, as_of=when, rerank=True)
         result = self.searcher.result(question, k=k, as_of=when, rerank=True)
         hits = result.hits
         if self.parts.settings.graph.enabled:

@@ -46,6 +46,7 @@ from typing import Any, cast
 
 from dateutil import parser as date_parser
 
+from knowme.connectors.archive import check_archive
 from knowme.connectors.base import LIKELY, NO, SURE, Connector, Cursor, aware
 from knowme.errors import IngestError
 from knowme.models import ItemProblem, Record, stable_hash
@@ -125,6 +126,7 @@ class ChatGPTConnector(Connector):
         try:
             if zipfile.is_zipfile(self.path):
                 with zipfile.ZipFile(self.path) as archive:
+                    check_archive(archive, str(self.path))  # a zip bomb is refused before it is read
                     member = _export_member(archive)
                     if member is None:
                         raise IngestError(f"{self.path}: this zip has no {EXPORT_NAME}; is it a ChatGPT data export?")

@@ -9,16 +9,16 @@ A Takeout *folder* needs nothing special: ``ingest`` walks it and Mail (``.mbox`
   "isTrashed", "isArchived"}``; one ``note`` per file, ``note:keep/<file stem>``; trashed notes are skipped,
   checklists become ``[x] item`` lines, labels go to ``meta["labels"]``.
 - :class:`TakeoutZipConnector`: ``takeout-*.zip`` (or any zip whose members start with ``Takeout/``) is unpacked
-  into a private temporary folder, read with the connectors above and the existing ones, and removed. Records keep
-  a stable ``source`` (``<connector>:<zip path>!<member path>``) so re-ingesting the zip is a no-op. Members that
-  would escape the folder (``../``) are refused.
+  into a private scratch folder (in memory when the machine has a RAM file system), read with the connectors above
+  and the existing ones, and removed; a folder a killed run left behind goes at the next unpacking. Records keep
+  a stable ``source`` (``<connector>:<zip path>!<member path>``) so re-ingesting the zip is a no-op. Before anything
+  is written the archive is checked (:mod:`knowme.connectors.archive`): members that would escape the folder
+  (``../``), more than 8 GiB unpacked in all, or a member expanding more than 200 times (a zip bomb) are refused.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from knowme.connectors.archive import check_archive, extract_all, scratch, sweep
 from knowme.connectors.base import LIKELY, NO, SURE, Connector, Cursor
 from knowme.errors import IngestError
 from knowme.models import ItemProblem, Record
@@ -178,15 +179,16 @@ class TakeoutZipConnector(Connector):
     def iter_records(self, cursor: Cursor | None = None) -> Iterator[Record | ItemProblem]:
         from knowme.connectors.registry import detect
 
-        folder = Path(tempfile.mkdtemp(prefix="knowme-takeout-"))
+        sweep("takeout")  # what a killed run left behind
         try:
+            with zipfile.ZipFile(self.path) as archive:
+                needed = check_archive(archive, str(self.path))  # a zip bomb is refused before anything is written
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise IngestError(f"cannot unpack {self.path}: {exc}") from exc
+        with scratch("takeout", needed=needed) as folder:
             try:
                 with zipfile.ZipFile(self.path) as archive:
-                    root = folder.resolve()
-                    for member in archive.namelist():
-                        if not (folder / member).resolve().is_relative_to(root):
-                            raise IngestError(f"{self.path}: member {member!r} would be written outside the archive")
-                    archive.extractall(folder)
+                    extract_all(archive, folder, str(self.path))
             except (OSError, zipfile.BadZipFile) as exc:
                 raise IngestError(f"cannot unpack {self.path}: {exc}") from exc
             connectors, skipped = detect([folder])
@@ -205,8 +207,6 @@ class TakeoutZipConnector(Connector):
                         yield replace(item, source=source, meta=meta)
                     else:
                         yield ItemProblem(item.where.replace(str(folder.resolve()), f"{self.path}!", 1), item.reason)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 @hookimpl

@@ -20,6 +20,7 @@ Without files, it measures the sample life of ``knowme demo`` and its questions 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from typing import Any
 
 from knowme.demo.generator import generate_life, ingest_targets
 from knowme.errors import ConfigError
-from knowme.eval.locomo import BUDGET_TOKENS, PASSPHRASE, SYSTEMS, Question, run_with_progress, system_results
+from knowme.eval.locomo import BUDGET_TOKENS, SYSTEMS, Question, run_with_progress, system_results
 from knowme.opening import create
 from knowme.text.when import parse_when
 
@@ -133,14 +134,18 @@ def run(
     systems: Sequence[str] = tuple(SYSTEMS),
     progress: Any = None,
     log: Callable[[str], None] = lambda _msg: None,
+    passphrase: str | None = None,
 ) -> dict[str, Any]:
-    """Ingest ``paths`` into a fresh vault under ``work``, ask every question through each system, score them."""
+    """Ingest ``paths`` into a fresh vault under ``work``, ask every question through each system, score them.
+
+    The vault holds the user's own files: it is encrypted under ``passphrase``, or a random one that is never
+    written anywhere (then a vault kept in ``work`` cannot be opened again by anyone)."""
 
     results = system_results(systems)
     home = work / "vault"
     if home.exists() and any(home.iterdir()):
         raise ConfigError(f"{home} is not empty: give a fresh --work folder")
-    with create(home, PASSPHRASE) as vault:
+    with create(home, passphrase or secrets.token_urlsafe(32)) as vault:
         started = time.perf_counter()
         report = vault.ingest(list(paths))
         ingest_seconds = time.perf_counter() - started

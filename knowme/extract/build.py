@@ -30,7 +30,7 @@ from knowme.extract.claims import Claim, CommitmentClaim, ExtractContext, Extrac
 from knowme.extract.commitments import Delivery, delivery, thread_of, words
 from knowme.extract.mentions import Mention, mentions
 from knowme.extract.resolve import Resolver
-from knowme.models import Record, stable_hash
+from knowme.models import Record, assistant_unconfirmed, stable_hash
 from knowme.models.graph import SINGLE_VALUED, SYMMETRIC, USER_ID, Commitment, Fact
 from knowme.plugins import extractor as find_extractor
 from knowme.store.base import Store
@@ -400,6 +400,8 @@ def update_graph(store: Store, records: Sequence[Record], settings: Settings) ->
                 graph.delete_commitments([c.id for c in graph.commitments() if c.extractor == extractor.name])
             report.rebuilt = [e.name for e in stale]
             records = list(store.iter_records())
+        # an assistant's note is not the user's word until the owner confirms it (knowme.privacy.pending)
+        records = [r for r in records if not assistant_unconfirmed(r)]
         if not records:
             return report
         resolver = Resolver(store)

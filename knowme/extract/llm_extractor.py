@@ -28,6 +28,7 @@ from knowme.config import Settings
 from knowme.errors import KnowmeError
 from knowme.extract.claims import RELATION_WORDS, Claim, ExtractContext, Extraction, Extractor
 from knowme.llm.base import ChatBackend, CompletionOptions, Message
+from knowme.llm.fence import escape_data, fenced
 from knowme.llm.registry import make_backend
 from knowme.llm.structured import generate
 from knowme.models import Record
@@ -96,7 +97,8 @@ class LLMExtractor(Extractor):
             return out
 
         when = record.timestamp.date().isoformat() if record.timestamp else "unknown"
-        prompt = f"Author: {record.author or 'the user'}. Date: {when}.\n<item>\n{record.text[:MAX_TEXT]}\n</item>"
+        author = escape_data(record.author or "the user")
+        prompt = f"Author: {author}. Date: {when}.\n{fenced('item', record.text[:MAX_TEXT])}"
         try:
             found = generate(
                 self.backend,

@@ -122,18 +122,20 @@ class Sources:
 
     def add(
         self, target: PathLike, *, name: str | None = None, user: str | None = None, password_env: str | None = None,
-        on_delete: str = "mark",
+        on_delete: str = "mark", insecure: bool = False,
     ) -> SourceEntry:  # fmt: skip
         """Register a folder, file or ``imap://``, ``caldav+http(s)://``, ``carddav+http(s)://`` URI to keep in sync.
 
         ``on_delete`` says what a sync does with items deleted at the source: ``mark`` keeps them (viewable by ref and
         exported, marked ``deleted_at_source``, out of search, answers and the digest; back if they reappear),
-        ``forget`` forgets them and everything derived from them."""
+        ``forget`` forgets them and everything derived from them. ``insecure`` allows a cleartext connection (no TLS)
+        to a loopback or test host only."""
         store = self.parts.store
         taken = {e.name for e in store.list_sources()}
         entry = make_entry(
-            os.fspath(target), name=name, user=user, password_env=password_env, on_delete=on_delete, taken=taken
-        )
+            os.fspath(target), name=name, user=user, password_env=password_env, on_delete=on_delete, taken=taken,
+            insecure=insecure,
+        )  # fmt: skip
         store.save_source(entry)
         return entry
 

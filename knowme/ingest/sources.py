@@ -54,8 +54,11 @@ def make_entry(
     password_env: str | None = None,
     on_delete: str = "mark",
     taken: set[str] | frozenset[str] = frozenset(),
+    insecure: bool = False,
 ) -> SourceEntry:
-    """A new :class:`SourceEntry` for ``target`` (validated; nothing contacted yet)."""
+    """A new :class:`SourceEntry` for ``target`` (validated; nothing contacted yet). A password never travels in
+    clear: ``imap://`` must upgrade with STARTTLS, ``caldav+http://`` and ``carddav+http://`` are refused, unless
+    ``insecure`` is given for a loopback or test host (:func:`cleartext_allowed`)."""
     if on_delete not in ON_DELETE:
         raise ConfigError(f"--on-delete is one of {', '.join(ON_DELETE)}, not {on_delete!r}")
     settings: dict[str, Any] = {"on_delete": on_delete}
@@ -73,6 +76,9 @@ def make_entry(
         if not parts.hostname:
             raise ConfigError(f"the source URI {target!r} names no host")
         user = user or parts.username
+        check_cleartext(parts.scheme.lower(), parts.hostname, insecure=insecure)
+        if insecure:
+            settings["insecure"] = True
         netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
         uri = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", "", ""))
         default = f"{kind}-{parts.hostname}" + (
@@ -102,6 +108,39 @@ def make_entry(
             n += 1
         chosen = f"{chosen}-{n}"
     return SourceEntry(name=chosen, uri=uri, kind=kind, settings=settings, created_at=datetime.now(UTC))
+
+
+#: Schemes whose connection is not encrypted from the first byte (imap:// can still upgrade with STARTTLS).
+CLEARTEXT = {"imap": "imaps", "caldav+http": "caldav+https", "carddav+http": "carddav+https"}
+#: Names that never leave the machine or a test network (RFC 6761).
+TEST_SUFFIXES = (".test", ".localhost", ".invalid", ".example")
+
+
+def cleartext_allowed(host: str) -> bool:
+    """Whether ``--insecure`` may be given for ``host``: a loopback address, ``localhost`` or a reserved test name."""
+    import ipaddress
+
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(TEST_SUFFIXES):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_cleartext(scheme: str, host: str, *, insecure: bool) -> None:
+    """Refuse a source that would send the password in clear, unless ``insecure`` for a loopback or test host."""
+    if insecure and not cleartext_allowed(host):
+        raise ConfigError(
+            f"--insecure is only for a loopback or test host (127.0.0.1, localhost, *.test), not {host!r}: the "
+            "password would cross the network in clear"
+        )
+    if scheme in ("caldav+http", "carddav+http") and not insecure:
+        raise ConfigError(
+            f"{scheme}:// sends your password and data in clear: use {CLEARTEXT[scheme]}:// (for a server on this "
+            "machine or a test host, add --insecure)"
+        )
 
 
 def keyring_user(entry: SourceEntry) -> str:
@@ -143,15 +182,21 @@ def connector_for(entry: SourceEntry) -> LiveConnector:
         from knowme.connectors.live.files import FilesSource
 
         return FilesSource(entry.uri)
+    parts = urlsplit(entry.uri)
+    insecure = bool(entry.settings.get("insecure"))
+    try:  # also for sources registered before this check existed
+        check_cleartext(parts.scheme, parts.hostname or "", insecure=insecure)
+    except ConfigError as exc:
+        raise SourceError(f"source {entry.name!r}: {exc}") from None
     password = password_for(entry)
     user = entry.settings.get("user")
     if entry.kind == "imap":
         from knowme.connectors.live.imap import ImapSource
 
-        return ImapSource(entry.uri, user=user, password=password)
+        return ImapSource(entry.uri, user=user, password=password, insecure=insecure)
     if entry.kind in ("caldav", "carddav"):
         from knowme.connectors.live.dav import CalDavSource, CardDavSource
 
         cls = CalDavSource if entry.kind == "caldav" else CardDavSource
-        return cls(entry.uri, user=user, password=password)
+        return cls(entry.uri, user=user, password=password, insecure=insecure)
     raise ConfigError(f"source {entry.name!r} has an unknown kind {entry.kind!r}")

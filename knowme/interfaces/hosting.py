@@ -18,6 +18,7 @@ serve one database behind a load balancer.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -29,6 +30,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from knowme.config import Settings
+from knowme.connectors.archive import scratch_root, sweep
 from knowme.errors import ConfigError
 from knowme.interfaces.http.app import Limits, create_app
 from knowme.interfaces.http.auth import OWNER, RESOLVED_STATE, Authorizer, Principal, VaultAuthorizer
@@ -84,7 +86,8 @@ class TenantVaults:
         self.embedder = embedder if isinstance(embedder, BatchingEmbedder) else BatchingEmbedder(embedder)
         self.home = home
         self.max_open = max(1, max_open)
-        self.scratch = Path(tempfile.mkdtemp(prefix="knowme-serve-"))
+        sweep("serve")  # the scratch of a killed server (its users' uploads)
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"knowme-serve-{os.getpid()}-", dir=scratch_root()))
         self._backend = _SharedBackend(settings)
         self._open: OrderedDict[tuple[str, object], Vault] = OrderedDict()
         self._leases: dict[tuple[str, object], int] = {}
@@ -114,7 +117,7 @@ class TenantVaults:
                 vault = self._lease(key)
                 if vault is not None:
                     return vault
-            vault = self._make(user)
+            vault = self._make(user, generation)
             with self._lock:
                 self._open[key] = vault
                 self._keys[id(vault)] = key
@@ -125,11 +128,12 @@ class TenantVaults:
             self._close(old)
         return vault
 
-    def _make(self, user: str) -> Vault:
+    def _make(self, user: str, generation: object = None) -> Vault:
         store = self.service.open_store(user, dim=self.embedder.dim)
         home = self.scratch / user
         home.mkdir(mode=0o700, exist_ok=True)
-        return TenantVault(home, store, self.embedder, self.settings, self._backend)
+        queries = self.embedder.for_tenant(f"{user}\x00{generation}")  # its own query cache: no timing another's
+        return TenantVault(home, store, queries, self.settings, self._backend)
 
     def release(self, vault: Vault) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from knowme.models import assistant_unconfirmed
 from knowme.persona.style import sent_messages
 from knowme.store.base import Store
 
@@ -66,7 +67,7 @@ def training_texts(
     found: list[tuple[str, str, str, str]] = []
     for kind in kinds:
         for record in store.iter_records(kind=kind):
-            if record.ref in exclude_refs:
+            if record.ref in exclude_refs or assistant_unconfirmed(record):  # an assistant's words are not yours
                 continue
             text = own.get(record.ref) if kind != "note" else record.text.strip()
             if text:

@@ -21,8 +21,15 @@ DP needs many devices); for a per-record guarantee each device trains with DP-SG
 
 Transport: Flower 1.42's ``start_server`` / ``start_client`` (the gRPC "bidi" Fleet API), which work offline with
 plain processes; Flower marks them deprecated in favour of SuperLink/SuperNode + ``flwr run``, which needs a packaged
-Flower app (docs/learning.md says how the same client and strategy move there). No TLS: run it on a network you trust
-(the devices of one person at home) or put it behind a tunnel.
+Flower app (docs/learning.md says how the same client and strategy move there). Who may join: every tensor is
+sealed under the federation's enrolment secret (a device without it gets ciphertext and its updates are refused),
+and an address beyond loopback needs TLS on both sides (:mod:`knowme.learn.fedsecure`).
+
+Per-record DP on a device (``join(dp=...)``, ``--dp``): the device trains each round with DP-SGD
+(:mod:`knowme.learn.dp`), one plan for all the rounds the aggregator announced (the noise is chosen so that
+``rounds x local_steps`` steps spend the device's epsilon), the accountant's history carried from round to round; a
+round beyond the plan is refused. Each update then is (epsilon, delta)-DP with respect to any one of the device's
+records, and so is everything computed from it (post-processing); the device reports its spent epsilon.
 
 Result: the aggregator stores the final global adapter as this vault's adapter in use (``voice/adapter``, replacing
 the vault's own SISA checkpoints, which belong to a different model), and each client stores it in its own vault when
@@ -47,13 +54,16 @@ from typing import Any
 from knowme.errors import LearnError
 from knowme.learn.artifacts import ADAPTER, LearnStatus, adapter_in_use
 from knowme.learn.artifacts import artifacts as vault_artifacts
+from knowme.learn.dp import DPPlan, DPSettings
+from knowme.learn.fedsecure import Sealer, check_address, split_address
 from knowme.learn.model import AdapterState, attach, load_base
 from knowme.learn.trainer import TrainSettings, fresh_state, perplexity, train_adapter
 from knowme.store.base import ArtifactInfo, Store
 
 DEFAULT_PORT = 9092
 EVAL_TEXTS = 8  # a client's evaluation uses at most this many of its texts (bounded time per round)
-ALLOWED_METRICS = {"train_loss": float, "steps": int, "keys": str, "perplexity": float}
+ALLOWED_METRICS = {"train_loss": float, "steps": int, "keys": str, "perplexity": float, "epsilon": float}
+SEALED = "global"  # the label of the adapter the aggregator keeps between rounds (sealed, as Flower stores it)
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class JoinReport:
     rounds: int
     steps: int
     saved: bool  # the final global adapter was stored in this vault
+    epsilon: float | None = None  # with DP: what this device's updates spent of its budget
 
 
 def to_arrays(state: AdapterState) -> tuple[list[str], list[Any]]:
@@ -116,6 +127,38 @@ def local_update(
     return train_adapter(texts, base=load_base(), start=start, settings=settings, max_steps=steps)
 
 
+@dataclass
+class PrivateRounds:
+    """A device's DP-SGD across rounds: one plan, the accountant's history carried from round to round."""
+
+    dp: DPSettings
+    plan: DPPlan | None = None
+    steps: int = 0
+    privacy: dict[str, Any] | None = None
+
+
+def private_update(
+    texts: Sequence[str], keys: Sequence[str], arrays: Sequence[Any], settings: TrainSettings, steps: int,
+    rounds: int, state: PrivateRounds,
+) -> AdapterState:  # fmt: skip
+    """One device's round under DP-SGD: ``steps`` more steps of the plan made for ``rounds`` rounds."""
+    from knowme.learn.dp import examples, plan, resolve_delta, train_private
+
+    base = load_base()
+    if state.plan is None:
+        records = len(examples(base[1], texts, state.dp.record_tokens))
+        delta = resolve_delta(state.dp, records)
+        state.plan = plan(state.dp, records=records, batch_size=settings.batch_size, steps=rounds * steps, delta=delta)
+    if state.steps + steps > state.plan.steps:
+        raise LearnError(f"the aggregator asks for more than the {state.plan.steps} steps this device's privacy "
+                         "budget was planned for")  # fmt: skip
+    start = from_arrays(keys, arrays, settings, step=state.steps, privacy=state.privacy)
+    done = train_private(texts, base=base, start=start, settings=settings, dp_plan=state.plan,
+                         max_steps=state.steps + steps)  # fmt: skip
+    state.steps, state.privacy = done.step, dict(done.privacy or {})
+    return done
+
+
 def _save_adapter(store: Store, state: AdapterState, meta: dict[str, Any]) -> None:
     artifacts = vault_artifacts(store)
     artifacts.delete_artifacts([a.name for a in artifacts.list_artifacts(prefix="voice/")])
@@ -132,7 +175,10 @@ def _need_flower() -> None:
 
 
 # -- the device side -----------------------------------------------------------------------------------------------
-def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dict[str, int]) -> Any:
+def _client(
+    store: Store, texts: list[str], settings: TrainSettings, counts: dict[str, Any], sealer: Sealer,
+    private: PrivateRounds | None,
+) -> Any:  # fmt: skip
     from flwr.client import NumPyClient
 
     class VoiceClient(NumPyClient):  # type: ignore[misc]
@@ -142,20 +188,33 @@ def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dic
 
             torch.manual_seed(settings.seed)  # every device proposes the same initial adapter
             model = attach(load_base()[0], fresh_state(settings))
-            return to_arrays(AdapterState(settings.method, {}, get_peft_model_state_dict(model)))[1]
+            arrays = to_arrays(AdapterState(settings.method, {}, get_peft_model_state_dict(model)))[1]
+            return sealer.seal(arrays, SEALED)
 
         def fit(self, parameters: list[Any], config: dict[str, Any]) -> tuple[list[Any], int, dict[str, Any]]:
             keys = self._keys()
             steps = max(1, int(config.get("local_steps", 4)))
-            state = local_update(texts, keys, parameters, settings, steps, int(config.get("round", 1)))
+            round_ = int(config.get("round", 1))
+            arrays = sealer.open(parameters, f"down/{round_}")
+            if private is not None:
+                rounds = int(config.get("rounds", 1))
+                state = private_update(texts, keys, arrays, settings, steps, rounds, private)
+                taken = steps
+            else:
+                state = local_update(texts, keys, arrays, settings, steps, round_)
+                taken = state.step
             counts["rounds"] += 1
-            counts["steps"] += state.step
-            loss = sum(state.losses) / max(len(state.losses), 1)
-            metrics = {"train_loss": float(loss), "steps": int(state.step), "keys": json.dumps(keys)}
-            return to_arrays(state)[1], len(texts), metrics
+            counts["steps"] += taken
+            losses = [x for x in state.losses[-taken:] if x == x]  # an empty DP batch has no loss (NaN)
+            loss = sum(losses) / max(len(losses), 1)
+            metrics: dict[str, Any] = {"train_loss": float(loss), "steps": int(taken), "keys": json.dumps(keys)}
+            if private is not None and private.privacy is not None:
+                metrics["epsilon"] = counts["epsilon"] = float(private.privacy["epsilon"])
+            return sealer.seal(to_arrays(state)[1], f"up/{round_}"), len(texts), metrics
 
         def evaluate(self, parameters: list[Any], config: dict[str, Any]) -> tuple[float, int, dict[str, Any]]:
-            state = from_arrays(self._keys(), parameters, settings)
+            arrays = sealer.open(parameters, f"eval/{int(config.get('round', 0))}")
+            state = from_arrays(self._keys(), arrays, settings)
             model, tokenizer = load_base()
             ppl = perplexity(attach(model, state), tokenizer, texts[:EVAL_TEXTS], seq_tokens=settings.seq_tokens)
             if int(config.get("final", 0)):
@@ -172,31 +231,52 @@ def _client(store: Store, texts: list[str], settings: TrainSettings, counts: dic
     return VoiceClient().to_client()
 
 
-def join(store: Store, server: str, *, settings: TrainSettings | None = None, max_wait: float = 120.0) -> JoinReport:
-    """Take part in a federation as one device: train on this vault's writing, send only adapter weights."""
+def join(
+    store: Store,
+    server: str,
+    *,
+    secret: str,
+    root_certificates: bytes | None = None,
+    dp: DPSettings | None = None,
+    settings: TrainSettings | None = None,
+    max_wait: float = 120.0,
+) -> JoinReport:
+    """Take part in a federation as one device: train on this vault's writing, send only adapter weights, sealed
+    under the federation's ``secret``; over TLS when ``root_certificates`` (the aggregator's CA, PEM) are given
+    (required beyond loopback). With ``dp`` the device trains with DP-SGD (per-record guarantee)."""
     _need_flower()
     from flwr.client import start_client
 
     from knowme.learn.corpus import training_texts
     from knowme.learn.model import quiet
 
+    check_address(split_address(server), tls=root_certificates is not None)
+    sealer = Sealer(secret)
     settings = settings or TrainSettings()
     if settings.method != "lora":
         raise LearnError("federated training shares a LoRA adapter: use method lora")
     texts = [t.text for t in training_texts(store)]
     if not texts:
         raise LearnError("this vault holds none of your own writing (sent mail, chat messages, notes) to train on")
-    counts = {"rounds": 0, "steps": 0, "saved": 0}
+    counts: dict[str, Any] = {"rounds": 0, "steps": 0, "saved": 0, "epsilon": None}
+    private = PrivateRounds(dp) if dp is not None else None
+    client = _client(store, texts, settings, counts, sealer, private)
+    tls: dict[str, Any] = {"root_certificates": root_certificates} if root_certificates else {"insecure": True}
     with quiet():
-        start_client(server_address=server, client=_client(store, texts, settings, counts), insecure=True,
-                     max_wait_time=max_wait)  # fmt: skip
-    return JoinReport(len(texts), counts["rounds"], counts["steps"], bool(counts["saved"]))
+        start_client(server_address=server, client=client, max_wait_time=max_wait, **tls)
+    return JoinReport(len(texts), counts["rounds"], counts["steps"], bool(counts["saved"]), counts["epsilon"])
 
 
 # -- the aggregator ------------------------------------------------------------------------------------------------
-def _recorder(inner: Any, record: Path | None) -> Any:
-    from flwr.common import parameters_to_ndarrays
+def _recorder(inner: Any, record: Path | None, sealer: Sealer) -> Any:
+    from flwr.common import EvaluateIns, FitIns, ndarrays_to_parameters, parameters_to_ndarrays
     from flwr.server.strategy import Strategy
+
+    def opened(parameters: Any, label: str) -> Any:
+        return ndarrays_to_parameters(sealer.open(parameters_to_ndarrays(parameters), label))
+
+    def sealed(parameters: Any, label: str) -> Any:
+        return ndarrays_to_parameters(sealer.seal(parameters_to_ndarrays(parameters), label))
 
     class Recorder(Strategy):  # type: ignore[misc]
         """Checks and records every client message before the wrapped strategy sees it; keeps the last aggregate."""
@@ -215,13 +295,25 @@ def _recorder(inner: Any, record: Path | None) -> Any:
             return inner.initialize_parameters(client_manager)
 
         def configure_fit(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
-            return inner.configure_fit(server_round, parameters, client_manager)
+            try:
+                plain = opened(parameters, SEALED)
+            except LearnError as exc:
+                raise LearnError(f"the first adapter came from a device without the enrolment secret: {exc}") from None
+            instructions = inner.configure_fit(server_round, plain, client_manager)
+            if not instructions:
+                return []
+            down = sealed(plain, f"down/{server_round}")
+            return [(proxy, FitIns(down, ins.config)) for proxy, ins in instructions]
 
         def aggregate_fit(self, server_round: int, results: list[Any], failures: list[Any]) -> Any:
             accepted = []
             for proxy, res in results:
                 self.received += 1
-                problem = self._check(res)
+                try:
+                    res.parameters = opened(res.parameters, f"up/{server_round}")
+                    problem = self._check(res)
+                except LearnError as exc:  # not sealed with this federation's secret (or replayed)
+                    problem = str(exc)
                 self._write(server_round, proxy, res, problem)
                 if problem:
                     self.rejected += 1
@@ -235,6 +327,7 @@ def _recorder(inner: Any, record: Path | None) -> Any:
             aggregate = inner.aggregate_fit(server_round, accepted, failures)
             if aggregate[0] is not None:
                 self.latest = aggregate[0]
+                return sealed(aggregate[0], SEALED), aggregate[1]  # Flower keeps (and sends) it sealed
             return aggregate
 
         def _check(self, res: Any) -> str:
@@ -260,7 +353,7 @@ def _recorder(inner: Any, record: Path | None) -> Any:
         def _write(self, server_round: int, proxy: Any, res: Any, problem: str) -> None:
             if record is None:
                 return
-            arrays = parameters_to_ndarrays(res.parameters)
+            arrays = parameters_to_ndarrays(res.parameters)  # opened, or as received when refused
             line = {
                 "round": server_round,
                 "client": str(proxy.cid),
@@ -276,7 +369,12 @@ def _recorder(inner: Any, record: Path | None) -> Any:
                 fh.write(json.dumps(line, sort_keys=True) + "\n")
 
         def configure_evaluate(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
-            return inner.configure_evaluate(server_round, parameters, client_manager)
+            plain = opened(parameters, SEALED)
+            instructions = inner.configure_evaluate(server_round, plain, client_manager)
+            if not instructions:
+                return []
+            down = sealed(plain, f"eval/{server_round}")
+            return [(proxy, EvaluateIns(down, ins.config)) for proxy, ins in instructions]
 
         def aggregate_evaluate(self, server_round: int, results: list[Any], failures: list[Any]) -> Any:
             if results:
@@ -303,8 +401,12 @@ def serve(
     noise: float = 0.0,
     record: Path | None = None,
     settings: TrainSettings | None = None,
+    secret: str,
+    certificates: tuple[bytes, bytes, bytes] | None = None,
 ) -> FederateReport:
-    """Run the aggregator until ``rounds`` rounds with ``devices`` devices are done; store the global adapter."""
+    """Run the aggregator until ``rounds`` rounds with ``devices`` devices are done; store the global adapter.
+    Every tensor is sealed under the enrolment ``secret``; ``certificates`` (CA, certificate, key: PEM bytes) turn
+    on TLS, which an address beyond loopback requires."""
     _need_flower()
     from flwr.common import parameters_to_ndarrays
     from flwr.server import ServerConfig, start_server
@@ -316,21 +418,24 @@ def serve(
         raise LearnError("rounds, devices and local steps must be positive")
     if noise < 0 or (clip is not None and clip <= 0) or (noise and clip is None):
         raise LearnError("update noise needs a positive --clip (the noise is scaled by the clipping norm)")
+    check_address(host, tls=certificates is not None)
+    sealer = Sealer(secret)
     settings = settings or TrainSettings()
     fedavg = FedAvg(
         fraction_fit=1.0, fraction_evaluate=1.0, min_fit_clients=devices, min_evaluate_clients=devices,
         min_available_clients=devices, accept_failures=True,
-        on_fit_config_fn=lambda r: {"round": r, "local_steps": local_steps},
+        on_fit_config_fn=lambda r: {"round": r, "local_steps": local_steps, "rounds": rounds},
         on_evaluate_config_fn=lambda r: {"round": r, "final": int(r == rounds)},
         fit_metrics_aggregation_fn=lambda _m: {}, evaluate_metrics_aggregation_fn=lambda _m: {},
     )  # fmt: skip
     inner: Any = fedavg
     if clip is not None:
         inner = DifferentialPrivacyServerSideFixedClipping(fedavg, noise, clip, devices)
-    recorder = _recorder(inner, record)
+    recorder = _recorder(inner, record, sealer)
     began = time.monotonic()
     with quiet():
-        start_server(server_address=f"{host}:{port}", config=ServerConfig(num_rounds=rounds), strategy=recorder)
+        start_server(server_address=f"{host}:{port}", config=ServerConfig(num_rounds=rounds), strategy=recorder,
+                     certificates=certificates)  # fmt: skip
     if recorder.latest is None or recorder.keys is None:
         raise LearnError("the federation ended without an aggregate adapter: did every device join and train?")
     privacy = {

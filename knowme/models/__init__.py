@@ -9,8 +9,11 @@
 """
 
 from knowme.models.records import (
+    ASSISTANT,
+    CONFIRMED,
     KINDS,
     REF_PREFIX,
+    WRITTEN_BY,
     Answer,
     Chunk,
     Hit,
@@ -20,10 +23,14 @@ from knowme.models.records import (
     Record,
     Section,
     SourceEntry,
+    assistant_unconfirmed,
     stable_hash,
 )
 
 __all__ = [
+    "ASSISTANT",
+    "CONFIRMED",
+    "WRITTEN_BY",
     "KINDS",
     "REF_PREFIX",
     "Answer",
@@ -35,5 +42,6 @@ __all__ = [
     "Record",
     "Section",
     "SourceEntry",
+    "assistant_unconfirmed",
     "stable_hash",
 ]

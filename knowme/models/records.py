@@ -18,6 +18,9 @@ from knowme.models.persona import Compliance, Preference
 __all__ = [
     "KINDS",
     "REF_PREFIX",
+    "ASSISTANT",
+    "CONFIRMED",
+    "WRITTEN_BY",
     "Answer",
     "Chunk",
     "Hit",
@@ -27,6 +30,7 @@ __all__ = [
     "Record",
     "Section",
     "SourceEntry",
+    "assistant_unconfirmed",
     "stable_hash",
 ]
 
@@ -240,3 +244,16 @@ class SourceEntry:
     last_sync_at: datetime | None = None
     last_error: str | None = None
     items: int = 0
+
+
+#: Meta keys marking a record an assistant wrote (through MCP) and whether the owner confirmed it: such a note is not
+#: the user's own word until confirmed (knowme.privacy.pending), so it stays out of the graph and of voice training.
+WRITTEN_BY = "written_by"
+ASSISTANT = "assistant"
+CONFIRMED = "confirmed_by_owner"
+
+
+def assistant_unconfirmed(record: Record) -> bool:
+    """True for a record an assistant wrote that the owner has not confirmed: not the user's own words."""
+    meta: Mapping[str, Any] = record.meta or {}
+    return meta.get(WRITTEN_BY) == ASSISTANT and not meta.get(CONFIRMED)

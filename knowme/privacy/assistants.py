@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from knowme.connectors.archive import check_archive
 from knowme.connectors.chats import ChatGPTConnector
 from knowme.models import stable_hash
 
@@ -63,6 +64,7 @@ def _from_memory_member(path: Path) -> Iterator[tuple[str, str]]:
     if not zipfile.is_zipfile(path):
         return
     with zipfile.ZipFile(path) as archive:
+        check_archive(archive, str(path))  # a zip bomb is refused before it is read
         for name in archive.namelist():
             if name.rsplit("/", 1)[-1].lower() not in MEMORY_MEMBERS:
                 continue

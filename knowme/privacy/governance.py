@@ -12,15 +12,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from knowme.errors import AccessDenied, ConfigError
+from knowme.llm.batching import uncached_queries
 from knowme.models import Hit, Record, stable_hash
 from knowme.models.governance import AuditEvent, Grant
 from knowme.parts import Parts
 from knowme.privacy.grants import allows, filter_hits, new_token, parse_expiry, parse_scopes, token_hash
+from knowme.retrieve.abstain import shown_found
+from knowme.retrieve.search import SearchResult
 from knowme.store.base import GovernanceStore
 from knowme.text.when import DateLike, parse_when
 
-#: ``search(query, k, kinds=..., **options)``: the owner's search, which a grant's search narrows.
-Search = Callable[..., list[Hit]]
+#: ``result(query, k, kinds=..., **options)``: the owner's search with its signals, which a grant's search narrows.
+Result = Callable[..., SearchResult]
 
 
 class Grants:
@@ -93,15 +96,18 @@ class Grants:
 
     # -- reads under a grant -------------------------------------------------------------------------------
     def search(
-        self, search: Search, query: str, k: int, grant: Grant, *, kinds: Sequence[str] = (), **options: Any
-    ) -> list[Hit]:
-        """The ``k`` best hits ``grant`` may see (its kinds, no sensitive class it lacks); not yet audited."""
+        self, result: Result, query: str, k: int, grant: Grant, *, kinds: Sequence[str] = (), **options: Any
+    ) -> tuple[list[Hit], float]:
+        """The ``k`` best hits ``grant`` may see (its kinds, no sensitive class it lacks), not yet audited, and the
+        "found" signal of what it may see (never a bare 1.0: a client gets "not found" too)."""
         current = self.current(grant)
         allowed = [kind for kind in (kinds or current.kinds) if kind in current.kinds]
         if not allowed:
-            return []
-        hits = search(query, k=max(4 * k, 40), kinds=allowed, **options)
-        return filter_hits(hits, current)[:k]
+            return [], 0.0
+        with uncached_queries():  # no timing of the owner's searches through the query cache
+            found = result(query, k=max(4 * k, 40), kinds=allowed, **options)
+        hits = filter_hits(found.hits, current)[:k]
+        return hits, shown_found(found, hits)
 
     def records(self, action: str, records: Sequence[Record], grant: Grant) -> list[Record]:
         """The ``records`` ``grant`` may see, audited under its client."""

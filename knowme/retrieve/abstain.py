@@ -9,8 +9,10 @@ reranker's own calibrated signal (:meth:`knowme.llm.rerank.Reranker.found`; toge
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-from knowme.retrieve.search import Signals
+from knowme.models import Hit
+from knowme.retrieve.search import SearchResult, Signals
 
 # A class-balanced logistic regression on the LoCoMo development split: 760 answerable questions asked of their own
 # conversation against 400 asked of another conversation's vault (ROC AUC 0.92; see docs/retrieval.md).
@@ -26,3 +28,13 @@ def found(signals: Signals) -> float:
     """Probability-like confidence in [0, 1] that the best passages answer the question."""
     z = INTERCEPT + COSINE_WEIGHT * signals.best_cosine + COVERAGE_WEIGHT * signals.term_coverage
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def shown_found(result: SearchResult, shown: Sequence[Hit]) -> float:
+    """The "found" signal for a caller who sees only ``shown`` of ``result`` (a client under a grant): the same
+    estimate as the owner's, over the search it was allowed (its kinds only, inside the indexes), and 0.0 when none
+    of it is left. Never 1.0 for any match: that would say "found" to every question."""
+    if not shown:
+        return 0.0
+    signal = found(result.signals)
+    return signal if result.found is None else (signal + result.found) / 2

@@ -22,6 +22,7 @@ default) are the plain baselines, kept for comparison.
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -421,7 +422,9 @@ def run_search(
     depth = max(preset.depth, 3 * k)
     # The query is embedded on another thread while the full-text index is read: both release the GIL.
     dense_query = analysis.dense_text if preset.speakers else query
-    vector = _embedder_pool().submit(embedder.embed_query, dense_query) if preset.use_dense else None
+    # (in the caller's context: a grant's search keeps its query out of the shared cache, knowme.llm.batching)
+    run = contextvars.copy_context().run
+    vector = _embedder_pool().submit(run, embedder.embed_query, dense_query) if preset.use_dense else None
     bm25 = store.fts_search(analysis.terms, depth, filters) if preset.use_bm25 else []
     dense = store.vector_search(vector.result(), depth, filters) if vector is not None else []
     windows = analysis.windows if preset.time else ()

@@ -412,3 +412,12 @@ def test_chat_jsonl_sniff_and_unreadable(tmp_path: Path) -> None:
 
 def test_registers_both() -> None:
     assert chats.register_connectors() == [ChatGPTConnector, ChatJsonlConnector]
+
+
+def test_a_chatgpt_zip_bomb_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    archive = tmp_path / "chatgpt-export.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("conversations.json", "[" + " " * (48 << 20) + "]")  # 48 MiB of blanks in about 48 KB
+    assert archive.stat().st_size < 1 << 20
+    with pytest.raises(IngestError, match="zip bomb"):
+        list(ChatGPTConnector(archive).iter_records())

@@ -7,6 +7,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import knowme
 from knowme.connectors.registry import detect
 from knowme.connectors.takeout import ChromeTakeoutConnector, KeepConnector, TakeoutZipConnector
@@ -109,3 +111,58 @@ def test_zip_slip_is_refused(vault: knowme.Vault, tmp_path: Path) -> None:
     report = vault.ingest(archive)
     assert any("outside the archive" in p.reason for p in report.problems)
     assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(vault: knowme.Vault, tmp_path: Path) -> None:
+    from knowme.connectors import archive as unpack
+
+    before = set(unpack.scratch_root().glob("knowme-takeout-*"))
+    bomb = tmp_path / "takeout-bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Takeout/Keep/a.json", json.dumps({"title": "A", "textContent": "a note"}))
+        z.writestr("Takeout/Drive/zeros.bin", b"\0" * (64 << 20))  # 64 MiB of zeros in about 64 KB
+    assert bomb.stat().st_size < 1 << 20
+    report = vault.ingest(bomb)
+    assert any("zip bomb" in p.reason for p in report.problems), report.as_dict()
+    assert report.added == {}
+    assert set(unpack.scratch_root().glob("knowme-takeout-*")) == before  # nothing unpacked, nothing left
+
+    many = tmp_path / "takeout-large.zip"
+    with zipfile.ZipFile(many, "w", compression=zipfile.ZIP_STORED) as z:
+        for n in range(5):
+            z.writestr(f"Takeout/Keep/{n}.json", json.dumps({"title": str(n), "textContent": "x" * 400_000}))
+    with zipfile.ZipFile(many) as z, pytest.raises(knowme.IngestError, match="more than 1 MiB"):
+        unpack.check_archive(z, str(many), max_total=1 << 20)  # the total is checked from the headers
+    with zipfile.ZipFile(many) as z:
+        assert unpack.check_archive(z, str(many)) == 5 * len(json.dumps({"title": "0", "textContent": "x" * 400_000}))
+
+
+def test_a_killed_unpacking_leaves_nothing_behind_for_long(vault: knowme.Vault, tmp_path: Path) -> None:
+    """A real process unpacks into scratch and is killed (SIGKILL): its folder stays until the next unpacking."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from knowme.connectors import archive as unpack
+
+    code = (
+        "import sys, time\nfrom knowme.connectors.archive import scratch\n"
+        "with scratch('takeout') as f:\n    (f / 'mail.mbox').write_text('From: Rosa <rosa@x>\\n\\nprivate')\n"
+        "    print(f, flush=True)\n    time.sleep(60)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        left = Path(proc.stdout.readline().strip())  # type: ignore[union-attr]
+        assert (left / "mail.mbox").exists()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdout.close()  # type: ignore[union-attr]
+    assert left.exists() and left.parent == unpack.scratch_root()
+    archive = tmp_path / "takeout-ok.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Takeout/Keep/a.json", json.dumps({"title": "A", "textContent": "a note"}))
+    vault.ingest(archive)
+    assert not left.exists()

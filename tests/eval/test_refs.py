@@ -136,3 +136,36 @@ def test_cli_measures_files_with_a_questions_file(tmp_path: Path) -> None:
     assert alone.exit_code != 0 and "--questions" in str(alone.exception)
     nothing = CliRunner().invoke(app, ["eval", "refs", "--questions", str(questions)])
     assert nothing.exit_code != 0 and "files or folders" in str(nothing.exception)
+
+
+def test_the_kept_vault_is_not_under_a_known_passphrase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's own files in the --work vault: no constant of the code opens it; a passphrase the user gives does."""
+    from knowme.errors import WrongPassphrase
+    from knowme.eval import locomo
+    from knowme.vault import open as open_vault
+
+    monkeypatch.delenv("KNOWME_EVAL_PASSPHRASE", raising=False)
+    life = write_life(tmp_path / "life")
+    questions = write_questions(tmp_path / "q.jsonl", QUESTIONS[:2])
+    work = tmp_path / "work"
+    result = CliRunner().invoke(
+        app, ["eval", "refs", str(life), "--questions", str(questions), "--system", "bm25", "--work", str(work),
+              "--out", str(tmp_path / "r.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for known in (locomo.PASSPHRASE, "knowme-eval", "knowme-demo", ""):
+        with pytest.raises(WrongPassphrase):
+            open_vault(work / "vault", known or "x", create=False)
+    raw = (work / "vault" / "vault.db").read_bytes()
+    assert b"INV-2231" not in raw
+    # a passphrase the user gives (KNOWME_EVAL_PASSPHRASE) is the one the vault takes
+    monkeypatch.setenv("KNOWME_EVAL_PASSPHRASE", "my own eval phrase")
+    mine = tmp_path / "mine"
+    given = CliRunner().invoke(
+        app, ["eval", "refs", str(life), "--questions", str(questions), "--system", "bm25", "--work", str(mine),
+              "--out", str(tmp_path / "r2.json")],
+    )  # fmt: skip
+    assert given.exit_code == 0, given.output
+    assert "my own eval phrase" not in given.output
+    with open_vault(mine / "vault", "my own eval phrase", create=False) as vault:
+        assert sum(vault.store.counts().values()) == 9

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,7 @@ from knowme.learn.corpus import training_texts
 from knowme.learn.federate import serve
 from knowme.learn.model import attach, load_base
 from tests.conftest import PASSPHRASE
+from tests.ingest.sources.servers import self_signed
 from tests.learn.wiretap import WireTap
 
 OWNER = '[user]\nname = "Sofia Almeida"\nemails = ["sofia@cobaltolabs.example", "sofia.almeida@mailbox.example"]\n'
@@ -93,8 +95,13 @@ def _cli(*args: str, home: Path) -> list[str]:
     return [sys.executable, "-m", "knowme.interfaces.cli", "learn", "federate", *args, "--home", str(home), "--json"]
 
 
+SECRET = "an enrolment secret of this test, long enough"
+
+
 def test_three_devices_federate_and_no_record_text_crosses_the_wire(devices: dict[str, Path], tmp_path: Path) -> None:
-    env = {**os.environ, "KNOWME_PASSPHRASE": PASSPHRASE, "CI": "true", "PYTHONWARNINGS": "ignore"}
+    """Also: every tensor on the wire is sealed under the enrolment secret, and the phone trains with DP-SGD."""
+    env = {**os.environ, "KNOWME_PASSPHRASE": PASSPHRASE, "CI": "true", "PYTHONWARNINGS": "ignore",
+           "KNOWME_FEDERATION_SECRET": SECRET}  # fmt: skip
     port = _free_port()
     record = tmp_path / "received.jsonl"
     logs = {name: (tmp_path / f"{name}.out").open("wb") for name in ("aggregator", "laptop", "phone", "tablet")}
@@ -107,7 +114,8 @@ def test_three_devices_federate_and_no_record_text_crosses_the_wire(devices: dic
         tap = WireTap(port)  # the devices start with the aggregator and retry until it listens
         procs["aggregator"] = subprocess.Popen(server_cmd, env=env, stdout=logs["aggregator"], stderr=subprocess.STDOUT)
         for name in ("laptop", "phone", "tablet"):
-            cmd = _cli("join", "--server", f"127.0.0.1:{tap.port}", home=devices[name])
+            private = ["--dp", "--epsilon", "8"] if name == "phone" else []
+            cmd = _cli("join", "--server", f"127.0.0.1:{tap.port}", *private, home=devices[name])
             procs[name] = subprocess.Popen(cmd, env=env, stdout=logs[name], stderr=subprocess.STDOUT)
         while [p.poll() for p in procs.values()].count(None) and time.monotonic() < until:
             failed = [n for n, p in procs.items() if p.returncode not in (None, 0)]
@@ -144,8 +152,13 @@ def test_three_devices_federate_and_no_record_text_crosses_the_wire(devices: dic
             assert json.loads(_json_tail(tmp_path / f"{name}.out"))["saved"] is True
     assert sorted(line["num_examples"] for line in lines) == sorted(counts.values())
     for line in lines:
-        assert set(line["metrics"]) == {"train_loss", "steps", "keys"}
+        assert set(line["metrics"]) - {"epsilon"} == {"train_loss", "steps", "keys"}
         assert all(".lora_" in key for key in json.loads(line["metrics"]["keys"]))
+    # the phone trained with DP-SGD: its one update spent part of its epsilon 8, and it says so
+    (private,) = [line for line in lines if "epsilon" in line["metrics"]]
+    assert private["num_examples"] == counts["phone"] and 0 < private["metrics"]["epsilon"] <= 8.0
+    phone = json.loads(_json_tail(tmp_path / "phone.out"))
+    assert phone["epsilon"] == pytest.approx(private["metrics"]["epsilon"])
 
     # nothing of any device's records on the wire, in either direction
     wire = bytes(tap.sent) + bytes(tap.received)
@@ -167,6 +180,9 @@ def test_three_devices_federate_and_no_record_text_crosses_the_wire(devices: dic
         status = v.learn_status()
     assert state is not None and state.privacy is not None and state.privacy["devices"] == 3
     assert status.combine == "federated" and "federation" in status.notes[0]
+    # the adapter itself never crossed the wire in clear: only sealed under the enrolment secret
+    for key in [k for k in sorted(state.weights) if "lora_A" in k][:8]:
+        assert state.weights[key].numpy().tobytes()[:64] not in wire, key
     for name in ("laptop", "phone", "tablet"):
         with knowme.open(devices[name], PASSPHRASE) as v:
             theirs = load_state(v.store, ADAPTER)
@@ -190,4 +206,88 @@ def _json_tail(path: Path) -> str:
 
 def test_serve_refuses_noise_without_clipping(vault: knowme.Vault) -> None:
     with pytest.raises(LearnError, match="needs a positive --clip"):
-        serve(vault.store, rounds=1, devices=1, port=_free_port(), noise=1.0)
+        serve(vault.store, rounds=1, devices=1, port=_free_port(), noise=1.0, secret=SECRET)
+
+
+def test_beyond_loopback_needs_tls_and_every_tensor_needs_the_secret(vault: knowme.Vault) -> None:
+    import numpy as np
+    from flwr.common import Code, FitRes, Status, ndarrays_to_parameters
+    from flwr.server.strategy import FedAvg
+
+    from knowme.learn.federate import _recorder, join
+    from knowme.learn.fedsecure import Sealer
+
+    for host in ("0.0.0.0", "192.168.1.10", "my-laptop.local"):
+        with pytest.raises(LearnError, match="needs TLS"):
+            serve(vault.store, rounds=1, devices=1, host=host, port=_free_port(), secret=SECRET)
+    with pytest.raises(LearnError, match="needs TLS"):
+        join(vault.store, "192.168.1.10:9092", secret=SECRET)
+    with pytest.raises(LearnError, match="too short"):
+        Sealer("hunter2")
+
+    ours, stranger = Sealer(SECRET), Sealer("somebody else's secret, also long")
+    update = [np.ones((4, 8), dtype=np.float32), np.zeros((8, 4), dtype=np.float32)]
+    sealed = ours.seal(update, "up/1")
+    assert all(a.dtype == np.uint8 for a in sealed) and update[0].tobytes()[:16] not in sealed[0].tobytes()
+    assert all(np.array_equal(a, b) for a, b in zip(ours.open(sealed, "up/1"), update, strict=True))
+    for other, label in ((stranger, "up/1"), (ours, "up/2"), (ours, "down/1")):  # wrong key, replayed, reflected
+        with pytest.raises(LearnError, match="does not open"):
+            other.open(sealed, label)
+    with pytest.raises(LearnError, match="unsealed"):
+        ours.open(update, "up/1")
+
+    # the aggregator refuses what a device without the secret sends, before anything is averaged or stored
+    recorder = _recorder(FedAvg(), None, ours)
+    keys = json.dumps(["a.lora_A.weight", "a.lora_B.weight"])
+
+    def result(arrays: list[Any]) -> FitRes:
+        return FitRes(Status(Code.OK, ""), ndarrays_to_parameters(arrays), 10, {"train_loss": 1.0, "steps": 1,
+                                                                                 "keys": keys})  # fmt: skip
+
+    rogue = [(None, result(update)), (None, result(stranger.seal(update, "up/1")))]
+    assert recorder.aggregate_fit(1, rogue, []) == (None, {}) and recorder.rejected == 2
+    fine, _ = recorder.aggregate_fit(1, [(None, result(ours.seal(update, "up/1")))], [])
+    assert recorder.rejected == 2 and recorder.latest is not None
+    from flwr.common import parameters_to_ndarrays
+
+    held = parameters_to_ndarrays(fine)  # what Flower keeps and sends next: sealed
+    assert all(a.dtype == np.uint8 for a in held)
+    assert np.array_equal(ours.open(held, "global")[0], update[0])
+
+
+def test_a_federation_over_tls(devices: dict[str, Path], tmp_path: Path) -> None:
+    """One device and the aggregator over Flower's TLS (a self-signed certificate for 127.0.0.1), through the relay:
+    the round completes and not even the metric names cross the wire in clear."""
+    cert, key = self_signed(tmp_path, "aggregator")
+    env = {**os.environ, "KNOWME_PASSPHRASE": PASSPHRASE, "CI": "true", "PYTHONWARNINGS": "ignore",
+           "KNOWME_FEDERATION_SECRET": SECRET}  # fmt: skip
+    port = _free_port()
+    aggregator = tmp_path / "aggregator-home"
+    shutil.copytree(devices["aggregator"], aggregator)
+    logs = {name: (tmp_path / f"{name}.out").open("wb") for name in ("aggregator", "tablet")}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    tap = WireTap(port)
+    until = time.monotonic() + DEADLINE
+    try:
+        server_cmd = _cli("serve", "--rounds", "1", "--clients", "1", "--port", str(port), "--local-steps", "1",
+                          "--tls-cert", str(cert), "--tls-key", str(key), home=aggregator)  # fmt: skip
+        procs["aggregator"] = subprocess.Popen(server_cmd, env=env, stdout=logs["aggregator"], stderr=subprocess.STDOUT)
+        join_cmd = _cli("join", "--server", f"127.0.0.1:{tap.port}", "--ca-cert", str(cert), home=devices["tablet"])
+        procs["tablet"] = subprocess.Popen(join_cmd, env=env, stdout=logs["tablet"], stderr=subprocess.STDOUT)
+        while [p.poll() for p in procs.values()].count(None) and time.monotonic() < until:
+            time.sleep(0.5)
+        for name, proc in procs.items():
+            assert proc.returncode == 0, (tmp_path / f"{name}.out").read_text(errors="replace")[-3000:]
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+        tap.close()
+        for fh in logs.values():
+            fh.close()
+    report = json.loads(_json_tail(tmp_path / "aggregator.out"))
+    assert report["received"] == 1 and report["rejected"] == 0
+    wire = bytes(tap.sent) + bytes(tap.received)
+    assert len(tap.sent) > 1_000_000  # the update went up, encrypted
+    assert b"train_loss" not in wire and b"local_steps" not in wire and b"lora_A" not in wire

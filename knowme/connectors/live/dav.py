@@ -60,10 +60,15 @@ class _ContactsText(_FromText, ContactsConnector):
 class _DavSource(LiveConnector):
     scheme: ClassVar[str]
 
-    def __init__(self, uri: str, *, user: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self, uri: str, *, user: str | None = None, password: str | None = None, insecure: bool = False
+    ) -> None:
         super().__init__(uri, user=user, password=password)
         parts = urlsplit(uri)
         http = parts.scheme.split("+", 1)[1]
+        if http != "https" and not insecure:  # the password and the data would travel in clear
+            raise SourceError(f"{parts.scheme}:// is not encrypted: use {parts.scheme}s://, or --insecure for a "
+                              "server on this machine")  # fmt: skip
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
         self.url = urlunsplit((http, parts.netloc, path, "", ""))
 

@@ -1,8 +1,9 @@
 """An IMAP mailbox kept in sync by UIDVALIDITY and UID (RFC 3501), through ``imapclient``.
 
-``imap://HOST[:PORT]/FOLDER`` reads one folder (``imaps://`` uses TLS); a URI without a folder (``/``) reads every
-selectable folder. Each folder is its own ``Record.source`` (``imap:USER@HOST:PORT/FOLDER``), and its sync state is
-``{uidvalidity, uidnext, uids: {uid: native id}}``:
+``imap://HOST[:PORT]/FOLDER`` reads one folder (``imaps://`` uses TLS; ``imap://`` must upgrade with STARTTLS
+before the login, unless registered ``--insecure`` for a loopback or test host); a URI without a folder (``/``)
+reads every selectable folder. Each folder is its own ``Record.source`` (``imap:USER@HOST:PORT/FOLDER``), and its
+sync state is ``{uidvalidity, uidnext, uids: {uid: native id}}``:
 
 * same UIDVALIDITY, same UIDNEXT and as many messages as known: nothing changed, nothing is fetched (one SELECT);
 * otherwise one ``UID SEARCH ALL`` lists the UIDs: unknown ones are fetched (``BODY.PEEK[]``, so nothing is marked
@@ -21,6 +22,7 @@ again. Servers without CONDSTORE keep the flags of the first read. A refused con
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from collections.abc import Iterator
 from dataclasses import replace
@@ -44,10 +46,13 @@ class ImapSource(LiveConnector):
 
     name: ClassVar[str] = "imap"
 
-    def __init__(self, uri: str, *, user: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self, uri: str, *, user: str | None = None, password: str | None = None, insecure: bool = False
+    ) -> None:
         super().__init__(uri, user=user, password=password)
         parts = urlsplit(uri)
         self.tls = parts.scheme == "imaps"
+        self.insecure = insecure  # imap:// without STARTTLS: only for a loopback or test host (sources.registry)
         self.host = parts.hostname or "localhost"
         self.port = parts.port or (993 if self.tls else 143)
         self.folder = unquote(parts.path.strip("/")) or None
@@ -55,6 +60,24 @@ class ImapSource(LiveConnector):
     @property
     def source(self) -> str:
         return f"imap:{self.user or ''}@{self.host}:{self.port}"
+
+    def _starttls(self, client: Any) -> None:
+        """Upgrade an ``imap://`` connection before the password is sent; without STARTTLS, refuse (unless the
+        source was registered ``--insecure`` for a loopback or test host)."""
+        if b"STARTTLS" in set(client.capabilities()):
+            try:
+                client.starttls(ssl.create_default_context())
+            except (OSError, ssl.SSLError) as exc:
+                with contextlib.suppress(OSError):  # the half-upgraded socket may be gone already
+                    client.shutdown()
+                raise SourceError(f"the IMAP server {self.host}:{self.port} failed STARTTLS: {exc}") from None
+            return
+        if not self.insecure:
+            client.shutdown()
+            raise SourceError(
+                f"the IMAP server {self.host}:{self.port} offers no STARTTLS: the password would go in clear. Use "
+                "imaps://, or for a server on this machine register it with --insecure"
+            )
 
     def folder_source(self, folder: str) -> str:
         return f"{self.source}/{folder}"
@@ -68,6 +91,8 @@ class ImapSource(LiveConnector):
         except (TimeoutError, OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise SourceError(f"cannot reach the IMAP server {self.host}:{self.port}: {reason}") from None
+        if not self.tls:
+            self._starttls(client)
         try:
             client.login(self.user or "", self._password or "")
         except LoginError:

@@ -170,7 +170,7 @@ def demo(
 
 
 def _register_subcommands() -> None:
-    from knowme.interfaces.cli import graph, jobs, learn, persona, privacy, server, sources, users
+    from knowme.interfaces.cli import graph, jobs, learn, pending, persona, privacy, server, sources, users
     from knowme.interfaces.cli.eval import eval_app
 
     graph.register(app)
@@ -181,6 +181,7 @@ def _register_subcommands() -> None:
     users.register(app)
     learn.register(app)  # learn voice, learn status, learn export-adapter
     jobs.register(app)
+    pending.register(app)  # pending, pending approve, pending reject
     app.add_typer(eval_app, name="eval")
 
 

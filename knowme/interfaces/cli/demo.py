@@ -40,12 +40,16 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
     demo_home.mkdir(parents=True, exist_ok=True)
     if fresh:
         _wipe(demo_home)
-    passphrase = os.environ.get("KNOWME_PASSPHRASE") or DEMO_PASSPHRASE
+    own = os.environ.get("KNOWME_PASSPHRASE")
+    passphrase = own or DEMO_PASSPHRASE
+    # the user's own passphrase is never shown (it may open a real vault); only the sample one is
+    which = "the one in KNOWME_PASSPHRASE" if own else f"{DEMO_PASSPHRASE!r} (sample data only; set KNOWME_PASSPHRASE)"
     life = demo_home / LIFE_DIR
     manifest = generate_life(life)
     console.print(
         f"[bold]knowme demo[/bold]: a year in the life of {manifest.owner_name} written to {life}\n"
-        f"Vault: {demo_home / VAULT_FILE} (encrypted; demo passphrase: {passphrase!r} unless KNOWME_PASSPHRASE is set)"
+        f"Vault: {demo_home / VAULT_FILE} (encrypted; passphrase: {which})",
+        highlight=False,
     )
     with knowme.open(demo_home, passphrase) as vault:
         with progress(True) as hook:

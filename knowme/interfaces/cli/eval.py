@@ -103,7 +103,11 @@ def refs(
     ] = None,
     work: Annotated[
         Path | None,
-        typer.Option("--work", help="An empty folder for the vault (default: a temporary folder)."),
+        typer.Option(
+            "--work",
+            help="An empty folder for the vault (default: a temporary folder); its passphrase is random unless "
+            "KNOWME_EVAL_PASSPHRASE is set.",
+        ),
     ] = None,
     systems: Annotated[
         list[str] | None,
@@ -112,6 +116,7 @@ def refs(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of tables.")] = False,
 ) -> None:
     """Do the items that answer questions about your own files come back? any@k, all@k, NDCG@10, MRR, latency."""
+    from knowme.config import eval_passphrase
     from knowme.eval.locomo import SYSTEMS
     from knowme.eval.refs import load_questions, run, run_demo
 
@@ -120,13 +125,17 @@ def refs(
     if questions is not None and not paths:
         raise ConfigError("give the files or folders the questions are about")
     chosen = tuple(systems) if systems else tuple(SYSTEMS)
+    passphrase = eval_passphrase()  # else a random one nobody keeps: the vault holds the user's own files
     with tempfile.TemporaryDirectory(prefix="knowme-refs-") as scratch:
         folder = work or Path(scratch)
         with _progress(as_json) as progress:
             if paths and questions is not None:
                 asked = load_questions(questions)
                 report = run(paths, asked, folder, name=questions.name, systems=chosen, progress=progress,
-                             log=err.print)  # fmt: skip
+                             log=err.print, passphrase=passphrase)  # fmt: skip
             else:
-                report = run_demo(folder, systems=chosen, progress=progress, log=err.print)
+                report = run_demo(folder, systems=chosen, progress=progress, log=err.print, passphrase=passphrase)
+    if work is not None and passphrase is None:
+        err.print(f"The vault in {work} is encrypted under a random passphrase that was not kept (set "
+                  "KNOWME_EVAL_PASSPHRASE to choose one); delete it when done.")  # fmt: skip
     _print_report(report, out_path or Path("refs-report.json"), f"Search on {report['questions']}", as_json)

@@ -33,6 +33,13 @@ def serve(
     open_users: Annotated[
         int, typer.Option("--open-users", help="Service mode: how many users' vaults a process keeps open.")
     ] = 32,
+    mcp_allow_write: Annotated[
+        bool,
+        typer.Option(
+            "--mcp-allow-write",
+            help="Let MCP clients' remember and forget act at once (else they wait for `knowme pending approve`).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API, the MCP endpoint, the OpenAI-compatible proxy and the web page (127.0.0.1 by default).
 
@@ -69,7 +76,7 @@ def serve(
         out.print(f"API docs: {url}/docs   MCP: {url}/mcp   OpenAI-compatible: {url}/v1", highlight=False)
         err.print("Loading the search model...")
         vault.warm_up()
-        app = build_app(vault, host=host, limits=Limits(upload=max_upload_mb << 20))
+        app = build_app(vault, host=host, limits=Limits(upload=max_upload_mb << 20), mcp_allow_write=mcp_allow_write)
         uvicorn.run(
             app,
             host=host,
@@ -93,13 +100,22 @@ def token(home: HomeOpt = None) -> None:
     err.print("Keep it secret: it opens your vault over HTTP. Send it as 'Authorization: Bearer <token>'.")
 
 
-def mcp(home: HomeOpt = None) -> None:
+def mcp(
+    home: HomeOpt = None,
+    allow_write: Annotated[
+        bool,
+        typer.Option(
+            "--allow-write",
+            help="Let the client's remember and forget act at once (else they wait for `knowme pending approve`).",
+        ),
+    ] = False,
+) -> None:
     """Speak the Model Context Protocol on stdin/stdout (for Claude Desktop, VS Code and other MCP clients)."""
     import knowme
     from knowme.interfaces.mcp.server import build_mcp
 
     with knowme.open(home, create=False) as vault:
-        build_mcp(vault).run("stdio")
+        build_mcp(vault, allow_write=allow_write).run("stdio")
 
 
 def register(app: typer.Typer) -> None:

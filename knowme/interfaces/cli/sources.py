@@ -57,13 +57,22 @@ def add(
             help="Items deleted at the source: 'mark' keeps them marked and out of search, 'forget' forgets them.",
         ),
     ] = "mark",
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Allow a connection without TLS (imap:// without STARTTLS, caldav+http://): loopback or test "
+            "hosts only.",
+        ),
+    ] = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a source to keep in sync (run `knowme sync` to read it)."""
     out, _ = _consoles()
     with open_vault(home) as vault:
-        entry = vault.add_source(target, name=name, user=user, password_env=password_env, on_delete=on_delete)
+        entry = vault.add_source(target, name=name, user=user, password_env=password_env, on_delete=on_delete,
+                                 insecure=insecure)  # fmt: skip
     if as_json:
         out.print_json(json.dumps(entry_json(entry)))
         return

@@ -14,12 +14,14 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from starlette.formparsers import MultiPartParser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from knowme import __version__
 from knowme.interfaces.http.auth import Authorizer, VaultAuthorizer
 from knowme.interfaces.http.errors import BodyLimit, install_error_handlers
 from knowme.interfaces.http.routes import ROUTERS
+from knowme.interfaces.http.routes.ingest import clear_incoming
 from knowme.interfaces.http.schemas import ErrorEnvelope
 from knowme.llm.batching import TRAFFIC, BatchingEmbedder
 from knowme.vault import Vault
@@ -88,6 +90,10 @@ def create_app(
     # concurrent searches share one embedding worker
     if vault is not None and not isinstance(vault.embedder, BatchingEmbedder):
         vault.embedder = BatchingEmbedder(vault.embedder)
+    if vault is not None:
+        clear_incoming(vault.home)  # what an upload killed half-way left behind
+    # uploads up to the limit stay in memory: never spooled in clear to the system temporary folder
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, limits.upload)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -56,6 +56,7 @@ SCOPES: dict[str, str] = {
     "forget": "forget records and what was derived from them",
     "export": "export the whole vault",
     "audit": "read the audit log and manage grants",
+    "approve": "approve or reject what assistants asked to store or forget",
 }
 ALL_SCOPES = frozenset(SCOPES)
 #: What a client holding a grant may call; what it is shown is further limited by the grant's own scopes.

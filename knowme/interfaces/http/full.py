@@ -19,5 +19,7 @@ def build_app(
     host: str = "127.0.0.1",
     limits: Limits = Limits(),  # noqa: B008 - frozen
     authorizer: Authorizer | None = None,
+    mcp_allow_write: bool = False,
 ) -> FastAPI:
-    return create_app(vault, authorizer=authorizer, limits=limits, extras=(partial(mount_mcp, host=host), mount_web))
+    mcp = partial(mount_mcp, host=host, allow_write=mcp_allow_write)
+    return create_app(vault, authorizer=authorizer, limits=limits, extras=(mcp, mount_web))

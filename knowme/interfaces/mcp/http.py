@@ -51,9 +51,12 @@ def security_for(host: str) -> TransportSecuritySettings:
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-def mount_mcp(app: FastAPI, *, host: str = "127.0.0.1") -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Add the ``/mcp`` route to ``app``; return the lifespan hook that runs the MCP session manager."""
-    server = build_mcp(app.state.vault, lambda: app.state.authorizer)
+def mount_mcp(
+    app: FastAPI, *, host: str = "127.0.0.1", allow_write: bool = False
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Add the ``/mcp`` route to ``app``; return the lifespan hook that runs the MCP session manager. Without
+    ``allow_write`` an MCP client's remember and forget wait for the owner's approval (knowme.privacy.pending)."""
+    server = build_mcp(app.state.vault, lambda: app.state.authorizer, allow_write=allow_write)
     sub = server.streamable_http_app(streamable_http_path=PATH, host=host, transport_security=security_for(host))
     route = next(r for r in sub.routes if isinstance(r, Route) and r.path == PATH)
     guard = BearerGuard(route.app, lambda: app.state.authorizer, "mcp")

@@ -51,7 +51,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 class Dovecot:
     """Dovecot serving IMAP on 127.0.0.1 for one user whose mail is the Maildir :attr:`maildir`."""
 
-    def __init__(self, root: Path, *, user: str = "sam", password: str = "s3cret-pass") -> None:
+    def __init__(
+        self, root: Path, *, user: str = "sam", password: str = "s3cret-pass", tls: tuple[Path, Path] | None = None
+    ) -> None:
+        """``tls`` (certificate, key): offer STARTTLS and refuse any login before it."""
         self.root = root
         self.user = user
         self.password = password
@@ -76,6 +79,9 @@ class Dovecot:
         self.mail_gid = pwd.getpwnam(mail_user).pw_gid
         self.mail_root.mkdir(parents=True, exist_ok=True)
         (root / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n", encoding="utf-8")
+        ssl = "ssl = no\ndisable_plaintext_auth = no"
+        if tls is not None:
+            ssl = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}\ndisable_plaintext_auth = yes"
         (root / "dovecot.conf").write_text(
             f"""
 base_dir = {self.run_dir}
@@ -83,8 +89,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}
 auth_mechanisms = plain login
 default_internal_user = {internal}
 default_internal_group = {group}
@@ -187,3 +192,33 @@ level = warning
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+def self_signed(folder: Path, name: str = "knowme-test") -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key (so it is its own CA), and the key, as PEM files."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import ip_address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    key_path.chmod(0o644)  # Dovecot's master reads it before it drops privileges; a test key
+    return cert_path, key_path

@@ -85,7 +85,11 @@ def test_caldav_add_change_delete(vault: knowme.Vault, radicale: Radicale, monke
         _put(dav, "/sam/home/choir.ics", WEEKLY, "text/calendar")
         _put(dav, "/sam/home/dentist.ics", single("dentist@example.org", "Dentist check-up"), "text/calendar")
         entry = vault.add_source(
-            f"caldav+http://127.0.0.1:{radicale.port}/sam/home/", user="sam", password_env="DAV_PW", name="cal"
+            f"caldav+http://127.0.0.1:{radicale.port}/sam/home/",
+            user="sam",
+            password_env="DAV_PW",
+            name="cal",
+            insecure=True,
         )
         assert entry.kind == "caldav"
         [first] = vault.sync()
@@ -129,8 +133,8 @@ def test_carddav_and_wrong_password(vault: knowme.Vault, radicale: Radicale, mon
         _put(dav, "/sam/contacts/lena.vcf", card("lena", "Lena Vogel", "lena@example.org"), "text/vcard")
         _put(dav, "/sam/contacts/omar.vcf", card("omar", "Omar Haddad", "omar@example.org"), "text/vcard")
         url = f"carddav+http://127.0.0.1:{radicale.port}/sam/contacts/"
-        vault.add_source(url, user="sam", password_env="DAV_PW", name="book")
-        vault.add_source(url, user="sam", password_env="BAD_PW", name="bad")
+        vault.add_source(url, user="sam", password_env="DAV_PW", name="book", insecure=True)
+        vault.add_source(url, user="sam", password_env="BAD_PW", name="bad", insecure=True)
         reports = {r.name: r for r in vault.sync()}
         assert "refused the login for 'sam' (wrong password?)" in (reports["bad"].error or "")
         assert reports["book"].error is None and reports["book"].items == 2

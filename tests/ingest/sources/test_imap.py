@@ -42,9 +42,9 @@ def test_imap_sync_new_and_deleted(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("MAIL_PW", dovecot.password)
-    entry = vault.add_source(dovecot.uri, name="work", user=dovecot.user, password_env="MAIL_PW")
+    entry = vault.add_source(dovecot.uri, name="work", user=dovecot.user, password_env="MAIL_PW", insecure=True)
     assert entry.kind == "imap"
-    assert entry.settings == {"user": "sam", "password_env": "MAIL_PW", "on_delete": "mark"}
+    assert entry.settings == {"user": "sam", "password_env": "MAIL_PW", "on_delete": "mark", "insecure": True}
     [first] = vault.sync()
     assert first.error is None and sum(first.ingest.added.values()) == 3 and first.items == 3
     hit = vault.search("update number 1 greenhouse budget", k=1)[0]
@@ -89,8 +89,8 @@ def test_imap_failures_are_clear(
     vault: knowme.Vault, dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WRONG_PW", "not-the-password")
-    vault.add_source(dovecot.uri, name="wrong", user=dovecot.user, password_env="WRONG_PW")
-    vault.add_source("imap://127.0.0.1:9/INBOX", name="down", user="sam", password_env="WRONG_PW")
+    vault.add_source(dovecot.uri, name="wrong", user=dovecot.user, password_env="WRONG_PW", insecure=True)
+    vault.add_source("imap://127.0.0.1:9/INBOX", name="down", user="sam", password_env="WRONG_PW", insecure=True)
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.md").write_text("# A\n\nA note.\n", encoding="utf-8")
     vault.add_source(tmp_path / "notes", name="files")
@@ -102,8 +102,8 @@ def test_imap_failures_are_clear(
 
 
 def test_imap_password_from_keyring(vault: knowme.Vault, dovecot: Dovecot, memory_keyring: MemoryKeyring) -> None:
-    entry = vault.add_source(f"imap://{dovecot.user}@127.0.0.1:{dovecot.port}/INBOX", name="kr")
-    assert entry.settings == {"user": "sam", "on_delete": "mark"}
+    entry = vault.add_source(f"imap://{dovecot.user}@127.0.0.1:{dovecot.port}/INBOX", name="kr", insecure=True)
+    assert entry.settings == {"user": "sam", "on_delete": "mark", "insecure": True}
     [missing] = vault.sync()
     assert "keyring set knowme sam@127.0.0.1" in (missing.error or "")
     memory_keyring.set_password("knowme", "sam@127.0.0.1", dovecot.password)
@@ -125,7 +125,7 @@ def test_interrupted_sync_resumes(vault: knowme.Vault, tmp_path: Path, monkeypat
     try:
         monkeypatch.setattr("knowme.connectors.live.imap.FETCH_GROUP", 3)  # a checkpoint every three messages
         monkeypatch.setenv("MAIL_PW", server.password)
-        vault.add_source(server.uri, name="box", user=server.user, password_env="MAIL_PW")
+        vault.add_source(server.uri, name="box", user=server.user, password_env="MAIL_PW", insecure=True)
 
         def stop_after_five(label: str, done: int, total: int | None) -> None:
             if done == 5:
@@ -148,7 +148,7 @@ def test_imap_attachments_are_read_and_go_with_their_message(
     from email.message import EmailMessage
 
     monkeypatch.setenv("MAIL_PW", dovecot.password)
-    vault.add_source(dovecot.uri, name="work", user=dovecot.user, password_env="MAIL_PW")
+    vault.add_source(dovecot.uri, name="work", user=dovecot.user, password_env="MAIL_PW", insecure=True)
     vault.sync()
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = "Lena Vogel <lena@example.org>", "sam@example.net", "Boat rules"
@@ -173,3 +173,50 @@ def test_imap_attachments_are_read_and_go_with_their_message(
     [gone] = vault.sync(["work"])
     assert gone.marked == 2  # the message and its attachment
     assert vault.records("mail:boat-1@example.org#att/rules.txt")[0].deleted_at_source
+
+
+def test_no_password_in_clear_without_saying_so(
+    vault: knowme.Vault, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """imap:// must upgrade with STARTTLS before the login; this Dovecot (ssl = no) offers none, so the password is
+    never sent unless the source was registered --insecure, which only a loopback or test host may be."""
+    import logging
+
+    monkeypatch.setenv("MAIL_PW", dovecot.password)
+    vault.add_source(dovecot.uri, name="plain", user=dovecot.user, password_env="MAIL_PW")
+    with caplog.at_level(logging.DEBUG, logger="imapclient"):
+        [report] = vault.sync()
+    assert "offers no STARTTLS" in (report.error or "") and report.items == 0
+    assert "LOGIN" not in caplog.text.upper().replace("LOGINDISABLED", "")  # no login was even attempted
+    with pytest.raises(knowme.ConfigError, match="loopback or test host"):
+        vault.add_source("imap://mail.example.org/INBOX", user="sam", password_env="MAIL_PW", insecure=True)
+    with pytest.raises(knowme.ConfigError, match="in clear"):
+        vault.add_source("caldav+http://127.0.0.1:5232/sam/cal/", user="sam", password_env="MAIL_PW")
+    vault.remove_source("plain")
+    vault.add_source(dovecot.uri, name="plain", user=dovecot.user, password_env="MAIL_PW", insecure=True)
+    [ok] = vault.sync()
+    assert ok.error is None and ok.items == 3
+
+
+def test_imap_upgrades_with_starttls_before_the_login(
+    vault: knowme.Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dovecot that offers STARTTLS and refuses any login before it: imap:// (no --insecure) syncs, so the login
+    went over TLS; with a certificate nobody vouches for, the sync fails before the password is sent."""
+    from tests.ingest.sources.servers import self_signed
+
+    cert, key = self_signed(tmp_path / "tls")
+    server = Dovecot(tmp_path / "dovecot-tls", tls=(cert, key))
+    for n in range(3):
+        (server.maildir / "cur" / f"1700000000.{n}.host:2,S").write_bytes(message(n))
+    server.start()
+    try:
+        monkeypatch.setenv("MAIL_PW", server.password)
+        vault.add_source(server.uri, name="tls", user=server.user, password_env="MAIL_PW")
+        [untrusted] = vault.sync()
+        assert "failed STARTTLS" in (untrusted.error or "") and untrusted.items == 0
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the system store now vouches for this certificate
+        [ok] = vault.sync()
+        assert ok.error is None and ok.items == 3
+    finally:
+        server.stop()

@@ -20,9 +20,16 @@ def test_sources_cli(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 0 and json.loads(out)["kind"] == "files"
     code, _, err = run(capsys, "sources", "add", "ftp://example.org/x")
     assert code == 2 and "unknown source scheme 'ftp'" in err
-    code, out, _ = run(
+    code, _, err = run(
         capsys, "sources", "add", "caldav+http://127.0.0.1:5232/sam/cal/", "--user", "sam", "--password-env", "CAL_PW"
     )
+    assert code == 2 and "in clear" in err and "--insecure" in err  # no cleartext password without saying so
+    code, _, err = run(capsys, "sources", "add", "carddav+http://dav.example.org/sam/", "--insecure")
+    assert code == 2 and "loopback or test host" in err  # and never to a real host
+    code, out, _ = run(
+        capsys, "sources", "add", "caldav+http://127.0.0.1:5232/sam/cal/", "--user", "sam", "--password-env", "CAL_PW",
+        "--insecure",
+    )  # fmt: skip
     assert code == 0 and "caldav-127.0.0.1-cal" in out
 
     code, out, _ = run(capsys, "sync", "mail", "--json")

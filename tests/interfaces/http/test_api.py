@@ -252,3 +252,29 @@ def test_openapi_documents_auth_and_errors(client: TestClient) -> None:
     search = spec["paths"]["/api/search"]["get"]
     assert search["security"] == [{"HTTPBearer": []}]
     assert search["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorEnvelope")
+
+
+def test_uploads_leave_nothing_in_the_data_folder_and_nothing_after_a_crash(
+    server_vault: knowme.Vault, token: str
+) -> None:
+    from starlette.formparsers import MultiPartParser
+
+    from knowme.connectors.archive import RAM
+    from knowme.interfaces.http.routes.ingest import INCOMING, incoming_folder
+
+    home = server_vault.home
+    fast = incoming_folder(home)
+    for left in {home / INCOMING, fast}:  # what a server killed in the middle of an upload left
+        left.mkdir(mode=0o700, exist_ok=True)
+        (left / "half.md").write_text("# Half\nThe safe code is 0451.\n", encoding="utf-8")
+    limits = Limits(upload=8 << 20)
+    with TestClient(create_app(server_vault, limits=limits), headers=auth(token)) as c:
+        assert not (home / INCOMING).exists() and not fast.exists()  # removed when the server starts
+        assert MultiPartParser.spool_max_size >= limits.upload  # uploads are not spooled to the temporary folder
+        note = b"# Ferry\nThe ferry to the island leaves at 07:40 from pier 3.\n"
+        assert c.post("/api/ingest", files=[("files", ("ferry.md", note, "text/markdown"))]).status_code == 200
+        hit = c.get("/api/search", params={"q": "ferry to the island pier"}).json()["hits"][0]
+    assert hit["ref"] == "note:ferry.md"
+    if RAM.is_dir():  # the upload sat in memory, not in the data folder, and is gone
+        assert str(home) not in hit["source"] and str(RAM) in hit["source"]
+    assert not fast.exists() and not (home / INCOMING).exists()

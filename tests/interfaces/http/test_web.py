@@ -254,3 +254,28 @@ def test_timeline(browser: Browser, site: str, token: str, tmp_path: Path) -> No
     assert all("2024-05-01" <= d <= "2024-05-31" for d in page.locator("#timeline time").all_inner_texts())
     assert shot(browser, page, tmp_path / "timeline.png") > 100
     page.close()
+
+
+def test_approve_and_reject_what_an_assistant_asked(
+    browser: Browser, site: str, token: str, server_vault: knowme.Vault, tmp_path: Path
+) -> None:
+    """The audit page lists what MCP clients proposed; one click approves (the record is forgotten), one rejects."""
+    from knowme.privacy.pending import pending, propose
+
+    keep = server_vault.remember("The bike shed key hangs behind the kitchen door.", title="Bike shed")
+    drop = server_vault.remember("The old router password was taped to the box.", title="Old router")
+    spared = propose(server_vault.store, "forget", client="mcp", ref=keep.ref)
+    doomed = propose(server_vault.store, "forget", client="mcp", ref=drop.ref)
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(f"{site}/audit#token={token}")
+    page.locator("#pending[data-state=done]").wait_for()
+    assert page.locator("#pending tr[data-action=forget]").count() == 2
+    assert drop.ref in page.locator(f"#pending tr[data-pending='{doomed.id}']").inner_text()
+    assert shot(browser, page, tmp_path / "pending.png") > 100
+    page.locator(f"#pending tr[data-pending='{doomed.id}'] button", has_text="Approve").click()
+    page.locator(f"#pending tr[data-pending='{doomed.id}']").wait_for(state="detached")
+    assert not server_vault.records(drop.ref)
+    page.locator(f"#pending tr[data-pending='{spared.id}'] button", has_text="Reject").click()
+    page.locator(f"#pending tr[data-pending='{spared.id}']").wait_for(state="detached")
+    assert server_vault.records(keep.ref) and pending(server_vault.store) == []
+    page.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from knowme.interfaces.http.routes import ask, graph, ingest, memory, openai_proxy, persona, privacy, status
+from knowme.interfaces.http.routes import ask, graph, ingest, memory, openai_proxy, pending, persona, privacy, status
 
 ROUTERS: tuple[APIRouter, ...] = (
     status.router,
@@ -18,5 +18,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     graph.router,
     persona.router,
     privacy.router,
+    pending.router,
     openai_proxy.router,
 )

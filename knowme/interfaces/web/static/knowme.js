@@ -364,7 +364,29 @@ async function loadDigest(event) {
 
 // -- audit -----------------------------------------------------------------------------------------------------------
 
+async function loadPending() {
+  const waiting = await (await api("/api/pending")).json();
+  const rows = waiting.pending.map((p) => {
+    const act = (label, cls, path, method) => {
+      const button = el("button", { type: "button", class: cls }, label);
+      button.addEventListener("click", async () => {
+        await api(path, { method });
+        await loadAudit();
+      });
+      return button;
+    };
+    const id = encodeURIComponent(p.id);
+    const buttons = el("td", {}, act("Approve", "danger", `/api/pending/${id}/approve`, "POST"), " ",
+      act("Reject", "", `/api/pending/${id}`, "DELETE"));
+    return el("tr", { dataset: { pending: p.id, action: p.action } }, el("td", {}, when(p.at)), el("td", {}, p.client),
+      el("td", {}, p.describe), buttons);
+  });
+  $("#pending tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "4" }, "Nothing."))]));
+  $("#pending").dataset.state = "done";
+}
+
 async function loadAudit() {
+  await loadPending();
   const [grants, audit] = await Promise.all([(await api("/api/grants")).json(), (await api("/api/audit?limit=200")).json()]);
   $("#grants tbody").replaceChildren(...grants.grants.map((g) => {
     const cells = [g.client, g.scopes.join(", "), g.expires_at ? g.expires_at.slice(0, 10) : "never", g.status]
