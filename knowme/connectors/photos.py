@@ -333,14 +333,7 @@ class PhotosConnector(Connector):
         make, model = _text(exif.get(_MAKE)), _text(exif.get(_MODEL))
         camera = model if make and model.lower().startswith(make.lower()) else f"{make} {model}".strip()
         lens = _text(exif.get(_LENS))
-        description = next(
-            (
-                text
-                for text in (_text(exif.get(tag)) for tag in (_DESCRIPTION, _USER_COMMENT, _XP_TITLE, _XP_COMMENT))
-                if text and text.lower() not in ("default", "image", "picture")
-            ),
-            "",
-        ) or str(sidecar.get("description") or "")
+        description = _description(exif) or str(sidecar.get("description") or "")
         folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
         head = f"Photo {self.path.name} taken on {_when_text(when)}"
         if place is not None:
@@ -373,13 +366,7 @@ class PhotosConnector(Connector):
             **({"gps": gps} if gps else {}),
         }
         if place is not None:
-            meta["place"] = {
-                "name": place.name if place.near else "",
-                "country": place.country,
-                "country_code": place.country_code,
-                "distance_km": place.distance_km,
-                "timezone": place.timezone,
-            }
+            meta["place"] = _place_meta(place)
         return Record(
             source=self.source,
             kind="photo",
@@ -392,6 +379,22 @@ class PhotosConnector(Connector):
             sections=tuple(sections),
             meta=meta,
         )
+
+
+def _description(exif: dict[int, Any]) -> str:
+    """The photo's own caption from its EXIF fields, leaving out the cameras' placeholders."""
+    texts = (_text(exif.get(tag)) for tag in (_DESCRIPTION, _USER_COMMENT, _XP_TITLE, _XP_COMMENT))
+    return next((t for t in texts if t and t.lower() not in ("default", "image", "picture")), "")
+
+
+def _place_meta(place: Any) -> dict[str, Any]:
+    return {
+        "name": place.name if place.near else "",
+        "country": place.country,
+        "country_code": place.country_code,
+        "distance_km": place.distance_km,
+        "timezone": place.timezone,
+    }
 
 
 @hookimpl

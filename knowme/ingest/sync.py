@@ -106,6 +106,23 @@ def forget_records(store: Store, record_ids: Sequence[str]) -> int:
     return gone
 
 
+def remove_gone(
+    store: Store, report: SyncReport, policy: str, marked: dict[str, set[str]], source: str, native_ids: Iterable[str]
+) -> None:
+    """Items deleted at ``source`` (a message's attachments with it): forgotten, or marked deleted (``policy``)."""
+    stored = store.source_record_ids(source)
+    wanted = set(native_ids)
+    wanted |= {n for n in stored if "#att/" in n and n.split("#att/", 1)[0] in wanted}  # a message's attachments
+    natives = [n for n in sorted(wanted) if n in stored and n not in marked.get(source, set())]
+    if not natives:
+        return
+    if policy == "forget":
+        report.removed += forget_records(store, [stored[n] for n in natives])
+    else:
+        report.marked += mark_deleted(store, [stored[n] for n in natives])
+        marked.setdefault(source, set()).update(natives)
+
+
 def sync_source(
     store: Store,
     embedder: Embedder,
@@ -135,17 +152,7 @@ def sync_source(
     was_marked = {src: set(ids) for src, ids in marked.items()}
 
     def remove(source: str, native_ids: Iterable[str]) -> None:
-        stored = store.source_record_ids(source)
-        wanted = set(native_ids)
-        wanted |= {n for n in stored if "#att/" in n and n.split("#att/", 1)[0] in wanted}  # a message's attachments
-        natives = [n for n in sorted(wanted) if n in stored and n not in marked.get(source, set())]
-        if not natives:
-            return
-        if policy == "forget":
-            report.removed += forget_records(store, [stored[n] for n in natives])
-        else:
-            report.marked += mark_deleted(store, [stored[n] for n in natives])
-            marked.setdefault(source, set()).update(natives)
+        remove_gone(store, report, policy, marked, source, native_ids)
 
     def state(extra: dict[str, Any]) -> dict[str, Any]:
         return {**extra, "_sources": sorted(sources), "_marked": {k: sorted(v) for k, v in marked.items() if v}}

@@ -46,7 +46,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,125 +268,154 @@ def join(
 
 
 # -- the aggregator ------------------------------------------------------------------------------------------------
+def update_problem(
+    metrics: Mapping[str, Any], arrays: Sequence[Any], keys: list[str] | None, shapes: list[tuple[int, ...]] | None
+) -> tuple[str, list[str] | None, list[tuple[int, ...]] | None]:
+    """What is wrong with a device's update ("" when nothing), and the tensor names and shapes every later update
+    must match (the first good update sets them)."""
+    for name, value in metrics.items():
+        if name not in ALLOWED_METRICS or not isinstance(value, ALLOWED_METRICS[name] | int):
+            return f"unexpected metric {name!r}", keys, shapes
+    try:
+        names = json.loads(str(metrics.get("keys", "")))
+    except json.JSONDecodeError:
+        return "unreadable tensor names", keys, shapes
+    if not isinstance(names, list) or not names or not all(".lora_" in str(k) for k in names):
+        return "tensor names are not LoRA adapter tensors", keys, shapes
+    found = [tuple(a.shape) for a in arrays]
+    if len(names) != len(arrays) or any(str(a.dtype) != "float32" for a in arrays):
+        return "tensors do not match their names or are not float32", keys, shapes
+    if keys is None:
+        return "", names, found
+    if names != keys or found != shapes:
+        return "tensors differ from the other devices'", keys, shapes
+    return "", keys, shapes
+
+
+def write_update(record: Path, server_round: int, client: str, res: Any, arrays: Sequence[Any], problem: str) -> None:
+    """One line of the aggregator's record: who sent what (shapes and hashes of the tensors, never their values)."""
+    line = {
+        "round": server_round,
+        "client": client,
+        "num_examples": int(res.num_examples),
+        "metrics": dict(res.metrics),
+        "tensors": [
+            {"shape": list(a.shape), "dtype": str(a.dtype), "sha256": hashlib.sha256(a.tobytes()).hexdigest()}
+            for a in arrays
+        ],  # fmt: skip
+        "rejected": problem,
+    }
+    with record.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, sort_keys=True) + "\n")
+
+
+class _Recorder:
+    """Checks and records every client message before the wrapped strategy sees it; keeps the last aggregate."""
+
+    def __init__(self, inner: Any, record: Path | None, sealer: Sealer) -> None:
+        super().__init__()
+        self.inner, self.record, self.sealer = inner, record, sealer
+        self.latest: Any = None
+        self.keys: list[str] | None = None
+        self.shapes: list[tuple[int, ...]] | None = None
+        self.received = 0
+        self.rejected = 0
+        self.losses: list[float] = []
+        self.perplexity: list[float] = []
+
+    def initialize_parameters(self, client_manager: Any) -> Any:
+        return self.inner.initialize_parameters(client_manager)
+
+    def _opened(self, parameters: Any, label: str) -> Any:
+        from flwr.common import ndarrays_to_parameters, parameters_to_ndarrays
+
+        return ndarrays_to_parameters(self.sealer.open(parameters_to_ndarrays(parameters), label))
+
+    def _sealed(self, parameters: Any, label: str) -> Any:
+        from flwr.common import ndarrays_to_parameters, parameters_to_ndarrays
+
+        return ndarrays_to_parameters(self.sealer.seal(parameters_to_ndarrays(parameters), label))
+
+    def configure_fit(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
+        from flwr.common import FitIns
+
+        try:
+            plain = self._opened(parameters, SEALED)
+        except LearnError as exc:
+            raise LearnError(f"the first adapter came from a device without the enrolment secret: {exc}") from None
+        instructions = self.inner.configure_fit(server_round, plain, client_manager)
+        if not instructions:
+            return []
+        down = self._sealed(plain, f"down/{server_round}")
+        return [(proxy, FitIns(down, ins.config)) for proxy, ins in instructions]
+
+    def aggregate_fit(self, server_round: int, results: list[Any], failures: list[Any]) -> Any:
+        accepted = []
+        for proxy, res in results:
+            self.received += 1
+            try:
+                res.parameters = self._opened(res.parameters, f"up/{server_round}")
+                problem = self._check(res)
+            except LearnError as exc:  # not sealed with this federation's secret (or replayed)
+                problem = str(exc)
+            self._write(server_round, proxy, res, problem)
+            if problem:
+                self.rejected += 1
+                failures.append((proxy, res))
+            else:
+                accepted.append((proxy, res))
+        if not accepted:
+            return None, {}
+        total = sum(r.num_examples for _, r in accepted)
+        self.losses.append(sum(float(r.metrics["train_loss"]) * r.num_examples for _, r in accepted) / total)
+        aggregate = self.inner.aggregate_fit(server_round, accepted, failures)
+        if aggregate[0] is not None:
+            self.latest = aggregate[0]
+            return self._sealed(aggregate[0], SEALED), aggregate[1]  # Flower keeps (and sends) it sealed
+        return aggregate
+
+    def _check(self, res: Any) -> str:
+        from flwr.common import parameters_to_ndarrays
+
+        arrays = parameters_to_ndarrays(res.parameters)
+        problem, self.keys, self.shapes = update_problem(res.metrics, arrays, self.keys, self.shapes)
+        return problem
+
+    def _write(self, server_round: int, proxy: Any, res: Any, problem: str) -> None:
+        from flwr.common import parameters_to_ndarrays
+
+        if self.record is not None:  # the tensors opened, or as received when refused
+            write_update(
+                self.record, server_round, str(proxy.cid), res, parameters_to_ndarrays(res.parameters), problem
+            )
+
+    def configure_evaluate(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
+        from flwr.common import EvaluateIns
+
+        plain = self._opened(parameters, SEALED)
+        instructions = self.inner.configure_evaluate(server_round, plain, client_manager)
+        if not instructions:
+            return []
+        down = self._sealed(plain, f"eval/{server_round}")
+        return [(proxy, EvaluateIns(down, ins.config)) for proxy, ins in instructions]
+
+    def aggregate_evaluate(self, server_round: int, results: list[Any], failures: list[Any]) -> Any:
+        if results:
+            total = sum(r.num_examples for _, r in results)
+            ppl = sum(float(r.metrics.get("perplexity", 0.0)) * r.num_examples for _, r in results)
+            self.perplexity.append(ppl / max(total, 1))
+        return self.inner.aggregate_evaluate(server_round, results, failures)
+
+    def evaluate(self, server_round: int, parameters: Any) -> Any:
+        return self.inner.evaluate(server_round, parameters)
+
+
 def _recorder(inner: Any, record: Path | None, sealer: Sealer) -> Any:
-    from flwr.common import EvaluateIns, FitIns, ndarrays_to_parameters, parameters_to_ndarrays
+    """A Flower strategy around ``inner`` that opens, checks and records every client message (:class:`_Recorder`)."""
     from flwr.server.strategy import Strategy
 
-    def opened(parameters: Any, label: str) -> Any:
-        return ndarrays_to_parameters(sealer.open(parameters_to_ndarrays(parameters), label))
-
-    def sealed(parameters: Any, label: str) -> Any:
-        return ndarrays_to_parameters(sealer.seal(parameters_to_ndarrays(parameters), label))
-
-    class Recorder(Strategy):  # type: ignore[misc]
-        """Checks and records every client message before the wrapped strategy sees it; keeps the last aggregate."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.latest: Any = None
-            self.keys: list[str] | None = None
-            self.shapes: list[tuple[int, ...]] | None = None
-            self.received = 0
-            self.rejected = 0
-            self.losses: list[float] = []
-            self.perplexity: list[float] = []
-
-        def initialize_parameters(self, client_manager: Any) -> Any:
-            return inner.initialize_parameters(client_manager)
-
-        def configure_fit(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
-            try:
-                plain = opened(parameters, SEALED)
-            except LearnError as exc:
-                raise LearnError(f"the first adapter came from a device without the enrolment secret: {exc}") from None
-            instructions = inner.configure_fit(server_round, plain, client_manager)
-            if not instructions:
-                return []
-            down = sealed(plain, f"down/{server_round}")
-            return [(proxy, FitIns(down, ins.config)) for proxy, ins in instructions]
-
-        def aggregate_fit(self, server_round: int, results: list[Any], failures: list[Any]) -> Any:
-            accepted = []
-            for proxy, res in results:
-                self.received += 1
-                try:
-                    res.parameters = opened(res.parameters, f"up/{server_round}")
-                    problem = self._check(res)
-                except LearnError as exc:  # not sealed with this federation's secret (or replayed)
-                    problem = str(exc)
-                self._write(server_round, proxy, res, problem)
-                if problem:
-                    self.rejected += 1
-                    failures.append((proxy, res))
-                else:
-                    accepted.append((proxy, res))
-            if not accepted:
-                return None, {}
-            total = sum(r.num_examples for _, r in accepted)
-            self.losses.append(sum(float(r.metrics["train_loss"]) * r.num_examples for _, r in accepted) / total)
-            aggregate = inner.aggregate_fit(server_round, accepted, failures)
-            if aggregate[0] is not None:
-                self.latest = aggregate[0]
-                return sealed(aggregate[0], SEALED), aggregate[1]  # Flower keeps (and sends) it sealed
-            return aggregate
-
-        def _check(self, res: Any) -> str:
-            arrays = parameters_to_ndarrays(res.parameters)
-            for name, value in res.metrics.items():
-                if name not in ALLOWED_METRICS or not isinstance(value, ALLOWED_METRICS[name] | int):
-                    return f"unexpected metric {name!r}"
-            try:
-                keys = json.loads(str(res.metrics.get("keys", "")))
-            except json.JSONDecodeError:
-                return "unreadable tensor names"
-            if not isinstance(keys, list) or not keys or not all(".lora_" in str(k) for k in keys):
-                return "tensor names are not LoRA adapter tensors"
-            shapes = [tuple(a.shape) for a in arrays]
-            if len(keys) != len(arrays) or any(str(a.dtype) != "float32" for a in arrays):
-                return "tensors do not match their names or are not float32"
-            if self.keys is None:
-                self.keys, self.shapes = keys, shapes
-            elif keys != self.keys or shapes != self.shapes:
-                return "tensors differ from the other devices'"
-            return ""
-
-        def _write(self, server_round: int, proxy: Any, res: Any, problem: str) -> None:
-            if record is None:
-                return
-            arrays = parameters_to_ndarrays(res.parameters)  # opened, or as received when refused
-            line = {
-                "round": server_round,
-                "client": str(proxy.cid),
-                "num_examples": int(res.num_examples),
-                "metrics": dict(res.metrics),
-                "tensors": [
-                    {"shape": list(a.shape), "dtype": str(a.dtype), "sha256": hashlib.sha256(a.tobytes()).hexdigest()}
-                    for a in arrays
-                ],  # fmt: skip
-                "rejected": problem,
-            }
-            with record.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(line, sort_keys=True) + "\n")
-
-        def configure_evaluate(self, server_round: int, parameters: Any, client_manager: Any) -> Any:
-            plain = opened(parameters, SEALED)
-            instructions = inner.configure_evaluate(server_round, plain, client_manager)
-            if not instructions:
-                return []
-            down = sealed(plain, f"eval/{server_round}")
-            return [(proxy, EvaluateIns(down, ins.config)) for proxy, ins in instructions]
-
-        def aggregate_evaluate(self, server_round: int, results: list[Any], failures: list[Any]) -> Any:
-            if results:
-                total = sum(r.num_examples for _, r in results)
-                ppl = sum(float(r.metrics.get("perplexity", 0.0)) * r.num_examples for _, r in results)
-                self.perplexity.append(ppl / max(total, 1))
-            return inner.aggregate_evaluate(server_round, results, failures)
-
-        def evaluate(self, server_round: int, parameters: Any) -> Any:
-            return inner.evaluate(server_round, parameters)
-
-    return Recorder()
+    recorder = type("Recorder", (_Recorder, Strategy), {})
+    return recorder(inner, record, sealer)
 
 
 def serve(

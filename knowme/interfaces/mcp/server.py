@@ -82,6 +82,43 @@ FORGET = ToolAnnotations(
 )  # fmt: skip
 
 
+class _Calls:
+    """Who sends each tool call and the vault it works on: the owner over stdio, a token's principal over HTTP."""
+
+    def __init__(self, vault: Vault | None, authorizer: Callable[[], Authorizer] | None, allow_write: bool) -> None:
+        self.vault = vault
+        self.authorizer = authorizer
+        self.allow_write = allow_write
+
+    @contextmanager
+    def caller(self, ctx: Context[Any, Any], scope: str) -> Iterator[tuple[Principal, Vault]]:
+        """Who sends this call and the vault it works on (in service mode, the token's user's, leased for the
+        call); a token without ``scope`` is a tool error."""
+        if self.authorizer is None:  # stdio: the user started this process
+            if self.vault is None:
+                raise ToolError("this server holds no vault")
+            yield OWNER, self.vault
+            return
+        request = _request_of(ctx)
+        if request is None:  # no token to read: nobody's rights, least of all the owner's
+            raise ToolError("this call came with no request to authenticate: refused")
+        auth = self.authorizer()
+        try:
+            principal, served = auth.resolve(bearer_token(request.headers.get("authorization")))
+        except ApiError as exc:
+            raise ToolError(str(exc)) from None
+        try:
+            if not principal.allows(scope):
+                raise ToolError(f"this token may not {SCOPES[scope]} (scope {scope!r})")
+            target = served or self.vault
+            if target is None:
+                raise ToolError("this server holds no vault for that token")
+            yield principal, target
+        finally:
+            if served is not None:
+                auth.release(served)
+
+
 def build_mcp(
     vault: Vault | None, authorizer: Callable[[], Authorizer] | None = None, *, allow_write: bool = False
 ) -> MCPServer:
@@ -90,34 +127,14 @@ def build_mcp(
     ``vault`` is None and each call works on the vault the authorizer resolves for its token. ``allow_write`` is
     the owner's standing permission for ``remember`` and ``forget``; without it they wait for approval."""
     server: MCPServer = MCPServer("knowme", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+    calls = _Calls(vault, authorizer, allow_write)
+    for register in (_search_tools, _graph_tools, _write_tools, _resources):
+        register(server, calls)
+    return server
 
-    @contextmanager
-    def caller(ctx: Context[Any, Any], scope: str) -> Iterator[tuple[Principal, Vault]]:
-        """Who sends this call and the vault it works on (in service mode, the token's user's, leased for the
-        call); a token without ``scope`` is a tool error."""
-        if authorizer is None:  # stdio: the user started this process
-            if vault is None:
-                raise ToolError("this server holds no vault")
-            yield OWNER, vault
-            return
-        request = _request_of(ctx)
-        if request is None:  # no token to read: nobody's rights, least of all the owner's
-            raise ToolError("this call came with no request to authenticate: refused")
-        auth = authorizer()
-        try:
-            principal, served = auth.resolve(bearer_token(request.headers.get("authorization")))
-        except ApiError as exc:
-            raise ToolError(str(exc)) from None
-        try:
-            if not principal.allows(scope):
-                raise ToolError(f"this token may not {SCOPES[scope]} (scope {scope!r})")
-            target = served or vault
-            if target is None:
-                raise ToolError("this server holds no vault for that token")
-            yield principal, target
-        finally:
-            if served is not None:
-                auth.release(served)
+
+def _search_tools(server: MCPServer, calls: _Calls) -> None:
+    """Search and ask: read-only tools over the user's memory."""
 
     @server.tool(annotations=READ)
     def search_memory(
@@ -127,7 +144,7 @@ def build_mcp(
 
         as_of: ignore items dated after this date (YYYY-MM-DD). kind: email, event, contact, note, chat_message,
         web_visit."""
-        with caller(ctx, "search") as (principal, v):
+        with calls.caller(ctx, "search") as (principal, v):
             hits = v.search(
                 query, k=max(1, min(k, 50)), as_of=as_of, kinds=(kind,) if kind else (), grant=principal.grant
             )
@@ -136,7 +153,7 @@ def build_mcp(
     @server.tool(annotations=READ)
     def ask(ctx: Context[Any, Any], question: str, as_of: str | None = None) -> dict[str, Any]:
         """Answer a question about the user's life from their own data, with the refs it rests on."""
-        with caller(ctx, "ask") as (principal, v):
+        with calls.caller(ctx, "ask") as (principal, v):
             answer = v.ask(question, as_of=as_of, grant=principal.grant)
         return {
             "answer": answer.text,
@@ -146,11 +163,15 @@ def build_mcp(
             "compliance": compliance_dict(answer.compliance),  # how the reply fared against those preferences
         }
 
+
+def _graph_tools(server: MCPServer, calls: _Calls) -> None:
+    """The knowledge graph and the user's preferences: read-only tools."""
+
     @server.tool(annotations=READ)
     def get_person_profile(ctx: Context[Any, Any], name: str) -> dict[str, Any]:
         """A person's profile from the user's knowledge graph: aliases, relationship to the user, facts with dates
         and the refs behind them, recent interactions, commitments. name: any alias; "me" is the user."""
-        with caller(ctx, "graph") as (_, v):
+        with calls.caller(ctx, "graph") as (_, v):
             return person_profile(v, name)
 
     @server.tool(annotations=READ)
@@ -160,7 +181,7 @@ def build_mcp(
         """What happened when: dated facts (moves, jobs, birthdays...) and commitments, oldest first, with refs.
 
         since/until: YYYY-MM-DD. person: only entries about this person."""
-        with caller(ctx, "graph") as (_, v):
+        with calls.caller(ctx, "graph") as (_, v):
             try:
                 entries = v.timeline(since, until, person)
             except ConfigError as exc:
@@ -171,7 +192,7 @@ def build_mcp(
     def get_facts(ctx: Context[Any, Any], about: str | None = None, as_of: str | None = None) -> dict[str, Any]:
         """Facts from the user's knowledge graph, optionally only about one person and only those true on as_of
         (YYYY-MM-DD); each with its validity dates and refs."""
-        with caller(ctx, "graph") as (_, v):
+        with calls.caller(ctx, "graph") as (_, v):
             try:
                 facts = v.facts(as_of=as_of, about=about)
             except ConfigError as exc:
@@ -183,7 +204,7 @@ def build_mcp(
         """The user's standing preferences and rules that bear on a topic (all of them for an empty topic),
         strongest first: each with its statement, polarity (prefer/avoid), scope, strength, origin and refs.
         Respect them in what you suggest."""
-        with caller(ctx, "prefs") as (_, v):
+        with calls.caller(ctx, "prefs") as (_, v):
             found = v.applicable_preferences(topic, limit=20) if topic.strip() else v.preferences()
         items = [
             {
@@ -199,15 +220,19 @@ def build_mcp(
         ]
         return {"topic": topic, "preferences": items}
 
+
+def _write_tools(server: MCPServer, calls: _Calls) -> None:
+    """Remember and forget: they wait for the owner's approval unless the server was started with it given."""
+
     @server.tool(annotations=REMEMBER)
     def remember(ctx: Context[Any, Any], text: str, title: str = "") -> dict[str, Any]:
         """Propose a note the user explicitly asked you to remember. It is marked as written by you, and the user
         approves it before it counts as theirs."""
-        with caller(ctx, "remember") as (principal, v):
+        with calls.caller(ctx, "remember") as (principal, v):
             if not text.strip():
                 raise ToolError("nothing to remember: the text is empty")
-            client = _client_name(principal, authorizer)
-            if not allow_write:
+            client = _client_name(principal, calls.authorizer)
+            if not calls.allow_write:
                 item = propose(v.store, "remember", client=client, text=text, title=title)
                 return {"stored": False, "pending": item.id, "ref": None, "title": title,
                         "message": f"waiting for the user's approval (knowme pending approve {item.id})"}  # fmt: skip
@@ -221,12 +246,12 @@ def build_mcp(
         """Forget a record by its ref, with everything derived from it, for good. Without confirm=true this only
         previews what would be forgotten: show the preview to the user and ask before confirming; the user may
         also have to approve it in knowme itself."""
-        with caller(ctx, "forget") as (principal, v):
+        with calls.caller(ctx, "forget") as (principal, v):
             if not v.records(ref):
                 return {"forgotten": False, "message": f"no record with ref {ref!r}", "preview": {}}
-            result = v.forget(ref=ref, dry_run=not (confirm and allow_write))
-            if confirm and not allow_write:
-                item = propose(v.store, "forget", client=_client_name(principal, authorizer), ref=ref)
+            result = v.forget(ref=ref, dry_run=not (confirm and calls.allow_write))
+            if confirm and not calls.allow_write:
+                item = propose(v.store, "forget", client=_client_name(principal, calls.authorizer), ref=ref)
                 return {"forgotten": False, "pending": item.id, "preview": result.as_dict(),
                         "message": f"waiting for the user's approval (knowme pending approve {item.id})"}  # fmt: skip
         if not confirm:
@@ -237,21 +262,23 @@ def build_mcp(
             }
         return {"forgotten": True, "message": f"forgot {len(result.records)} record(s)", "preview": result.as_dict()}
 
+
+def _resources(server: MCPServer, calls: _Calls) -> None:
+    """Resources: the recent timeline and a person's profile."""
+
     @server.resource("knowme://timeline/recent{?limit}", name="recent timeline", mime_type="application/json")
     def recent_timeline(ctx: Context[Any, Any], limit: int = 30) -> str:
         """The newest dated records in the vault (emails, events, notes, chats...), newest first (under a grant,
         only those it allows)."""
-        with caller(ctx, "records") as (principal, v):
+        with calls.caller(ctx, "records") as (principal, v):
             recent = v.recent(max(1, min(limit, 200)), grant=principal.grant)
         return json.dumps([record_json(r, snippet=SNIPPET) for r in recent], ensure_ascii=False)
 
     @server.resource("knowme://people/{name}", name="person profile", mime_type="application/json")
     def profile_resource(ctx: Context[Any, Any], name: str) -> str:
         """A person's profile from the knowledge graph (facts with refs, interactions, commitments)."""
-        with caller(ctx, "graph") as (_, v):
+        with calls.caller(ctx, "graph") as (_, v):
             return json.dumps(person_profile(v, unquote(name)), ensure_ascii=False)
-
-    return server
 
 
 def _request_of(ctx: Context[Any, Any]) -> Any:
