@@ -42,6 +42,8 @@ class Environment:
     embed_threads: str | None = None  # KNOWME_EMBED_THREADS
     rerank_threads: str | None = None  # KNOWME_RERANK_THREADS
     embed_linger_ms: str | None = None  # KNOWME_EMBED_LINGER_MS
+    eval_passphrase: str | None = None  # KNOWME_EVAL_PASSPHRASE: for evaluation vaults of the user's own files
+    federation_secret: str | None = None  # KNOWME_FEDERATION_SECRET: the enrolment secret of a federation
     ci: bool = False  # CI: no prompts, whatever the terminal
 
     def as_environ(self) -> dict[str, str]:
@@ -84,12 +86,12 @@ def user_dir(home: str | os.PathLike[str] | None = None) -> Path:
 def eval_passphrase() -> str | None:
     """The passphrase the user chose for evaluation vaults (``KNOWME_EVAL_PASSPHRASE``), if any: without one, an
     evaluation vault of the user's own files is encrypted under a random passphrase nobody keeps."""
-    return os.environ.get("KNOWME_EVAL_PASSPHRASE") or None
+    return environment().eval_passphrase
 
 
 def federation_secret() -> str | None:
     """The enrolment secret of a federation of the user's devices (``KNOWME_FEDERATION_SECRET``), if set."""
-    return os.environ.get("KNOWME_FEDERATION_SECRET") or None
+    return environment().federation_secret
 
 
 class LLMSettings(BaseModel):

@@ -79,3 +79,12 @@ def test_every_plugin_is_documented() -> None:
         assert f"`{name}`" in docs, f"docs/connectors.md lacks connector {name}"
     assert set(chat_backends()) >= {"embedded", "openai", "extractive"}
     assert "minilm" in embedders()
+
+
+def test_every_environment_variable_is_documented() -> None:
+    from knowme.config import Environment
+
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    names = [f"KNOWME_{name.upper()}" for name in Environment.__dataclass_fields__ if name != "ci"]
+    missing = [name for name in [*names, "CI"] if f"`{name}`" not in doc]
+    assert not missing, f"undocumented environment variables: {missing}"

@@ -6,7 +6,6 @@ and uses the passphrase in ``KNOWME_PASSPHRASE``, or the fixed demo passphrase b
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from knowme.config import user_dir
+from knowme.config import environment, user_dir
 from knowme.errors import BackendError
 from knowme.interfaces.console import print_answer, print_report, progress
 from knowme.store.keys import KEY_FILE
@@ -40,7 +39,7 @@ def run_demo(*, home: Path | None, backend: str, fresh: bool, console: Console) 
     demo_home.mkdir(parents=True, exist_ok=True)
     if fresh:
         _wipe(demo_home)
-    own = os.environ.get("KNOWME_PASSPHRASE")
+    own = environment().passphrase
     passphrase = own or DEMO_PASSPHRASE
     # the user's own passphrase is never shown (it may open a real vault); only the sample one is
     which = "the one in KNOWME_PASSPHRASE" if own else f"{DEMO_PASSPHRASE!r} (sample data only; set KNOWME_PASSPHRASE)"
