@@ -127,7 +127,8 @@ def _split_sentences(text: str) -> list[str]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         piece = text[start : match.start()]
-        last_word = piece.rstrip(".!?\"')]").rsplit(None, 1)[-1].lower() if piece.strip() else ""
+        words = piece.rstrip(".!?\"')]").split()  # a piece of only punctuation ("?!", "...") has no last word
+        last_word = words[-1].lower() if words else ""
         if last_word.strip("(") in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
             continue  # "Dr. Smith", "J. Doe": not a sentence end
         pieces.append(text[start : match.end()].strip())

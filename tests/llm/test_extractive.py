@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from knowme.config import LLMSettings
 from knowme.llm.base import CompletionOptions, Message
 from knowme.llm.extractive import NOT_FOUND, ExtractiveBackend, parse_prompt, sentences, split_header
@@ -127,3 +130,27 @@ def test_the_ask_pipeline_format() -> None:
     assert backend.complete([SYSTEM, Message("user", user)]) == (
         "I will bring the wine, and Ben said he would bring the cheese. [1]"
     )
+
+
+def test_passages_of_punctuation_do_not_crash_the_reader() -> None:
+    """A sentence end after a piece that is only punctuation ("?!", "...", "(!)") raised IndexError."""
+    for text in ("?! Really?", "Wait... ... what?! Yes.", "(!) Done. )", "\u2026 ?!? .", "a. ?! b."):
+        assert all(s.strip() for s in sentences(text))
+    context = "Context:\n[1] note:odd.md (2024-01-01, note)\n?! ... The spare key is under the blue pot. ?!\n"
+    assert "blue pot" in ask("Where is the spare key?", context)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("ab .?!\"')](\n\t…—ÇãЖ日本語🙂")) | st.characters(blacklist_categories=["Cs"]),
+        max_size=400,
+    )
+)
+def test_the_reader_never_raises_on_hostile_passages(text: str) -> None:
+    """Empty sentences, only punctuation, long lines, mixed scripts: the reader answers or says not found."""
+    for sentence in sentences(text):
+        assert sentence.strip()
+    context = f"Context:\n[1] note:x.md (2024-01-01, note)\n{text}\n"
+    reply = ask("What is it?", context)
+    assert isinstance(reply, str) and reply.strip()
