@@ -142,7 +142,7 @@ def test_the_kept_vault_is_not_under_a_known_passphrase(tmp_path: Path, monkeypa
     """The user's own files in the --work vault: no constant of the code opens it; a passphrase the user gives does."""
     from knowme.errors import WrongPassphrase
     from knowme.eval import locomo
-    from knowme.vault import open as open_vault
+    from knowme.opening import open as open_vault
 
     monkeypatch.delenv("KNOWME_EVAL_PASSPHRASE", raising=False)
     life = write_life(tmp_path / "life")

@@ -153,7 +153,7 @@ def test_one_users_searches_do_not_warm_anothers_query_cache(served: tuple[TestC
     """A cached query vector answers in about 0 ms against about 11 ms: shared across users, a hit would tell one
     user that another searched that exact text. Each user has a cache of their own."""
     client, service, vaults = served
-    alice, bob = service.add_user("alice"), service.add_user("bob")
+    alice, bob = enrol(service, "alice"), enrol(service, "bob")
     assert client.post("/api/remember", headers=auth(alice), json={"text": KEY}).status_code < 300
     asked = "where is the spare key for the flat in Lisbon hidden"
     shared = vaults.embedder
