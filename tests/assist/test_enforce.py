@@ -5,10 +5,8 @@ OpenAI-compatible proxy check them, ask again once, and append a labelled note w
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from knowme.interfaces.cli import app
 from knowme.interfaces.http.auth import issue_token
 from knowme.interfaces.http.full import build_app
 from knowme.llm.openai_compat import OpenAICompatBackend
-from tests.llm.conftest import FakeOpenAI, _chunk, _make_handler
+from tests.llm.conftest import FakeOpenAI, chunk, make_handler, serve_fake_openai
 
 QUESTION = "Suggest a dinner for Friday with Ana"
 STEAK = "Book a table at Ramiro for the steak on Friday [1]."
@@ -41,7 +39,7 @@ class Scripted(FakeOpenAI):
 
 
 def _scripted_handler(fake: Scripted) -> type:
-    base: Any = _make_handler(fake)
+    base: Any = make_handler(fake)
 
     class Handler(base):  # type: ignore[misc, valid-type]
         def _answer(self, mode: str, body: Any, auth: str) -> None:
@@ -56,8 +54,8 @@ def _scripted_handler(fake: Scripted) -> type:
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
             for piece in (text[: len(text) // 2], text[len(text) // 2 :]):
-                self.wfile.write(_chunk({"content": piece}))
-            self.wfile.write(_chunk({}, finish="stop"))
+                self.wfile.write(chunk({"content": piece}))
+            self.wfile.write(chunk({}, finish="stop"))
             self.wfile.write(b"data: [DONE]\n\n")
 
     return Handler
@@ -65,18 +63,9 @@ def _scripted_handler(fake: Scripted) -> type:
 
 @pytest.fixture
 def scripted() -> Iterator[Scripted]:
-    fake = Scripted(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _scripted_handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serve_fake_openai(_scripted_handler, Scripted(url="")) as fake:
+        assert isinstance(fake, Scripted)
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 NOTE = (

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -127,7 +128,7 @@ class FakeOpenAI:
         return f"{self.url}/{mode}/v1"
 
 
-def _chunk(delta: dict[str, str], finish: str | None = None) -> bytes:
+def chunk(delta: dict[str, str], finish: str | None = None) -> bytes:
     data = {
         "id": "chatcmpl-test",
         "object": "chat.completion.chunk",
@@ -138,7 +139,7 @@ def _chunk(delta: dict[str, str], finish: str | None = None) -> bytes:
     return f"data: {json.dumps(data)}\n\n".encode()
 
 
-def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
+def make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
             pass
@@ -203,25 +204,29 @@ def _make_handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
             self.wfile.write(b": keep-alive comment\n\n")
-            self.wfile.write(_chunk({"role": "assistant"}))
+            self.wfile.write(chunk({"role": "assistant"}))
             if fail:
-                self.wfile.write(_chunk({"content": "partial"}))
+                self.wfile.write(chunk({"content": "partial"}))
                 error = {"error": {"message": f"model crashed for {auth}", "code": 500}}
                 self.wfile.write(f"data: {json.dumps(error)}\n\n".encode())
                 return
             for piece in ("echo", ": ", text.removeprefix("echo: ")):
-                self.wfile.write(_chunk({"content": piece}))
+                self.wfile.write(chunk({"content": piece}))
                 self.wfile.flush()
-            self.wfile.write(_chunk({}, finish="stop"))
+            self.wfile.write(chunk({}, finish="stop"))
             self.wfile.write(b"data: [DONE]\n\n")
 
     return Handler
 
 
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(fake))
+@contextmanager
+def serve_fake_openai(
+    handler: Callable[[Any], type] | None = None, fake: FakeOpenAI | None = None
+) -> Iterator[FakeOpenAI]:
+    """A fake OpenAI-compatible upstream on 127.0.0.1 (the real protocol over HTTP), stopped on exit: ``fake``
+    records what it was sent, ``handler(fake)`` makes the request handler (default: echo)."""
+    fake = fake if fake is not None else FakeOpenAI(url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), (handler or make_handler)(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -233,6 +238,12 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with serve_fake_openai() as fake:
+        yield fake
 
 
 @pytest.fixture

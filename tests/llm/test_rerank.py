@@ -168,8 +168,8 @@ def test_ask_says_whether_the_vault_holds_an_answer_with_the_rerankers_signal(
 
 
 def test_without_a_calibration_the_searchs_signal_stands(vault: knowme.Vault, fake: ByWord) -> None:
-    from knowme.retrieve.abstain import found
     from knowme.assist.pipeline import ASK_CANDIDATES
+    from knowme.retrieve.abstain import found
 
     question = "What is left to do on the bookshelf?"
     expected = found(vault.search_result(question, k=ASK_CANDIDATES).signals)

@@ -11,10 +11,8 @@ model as data and how many writes the agent attempted.
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import anyio
@@ -27,7 +25,7 @@ from knowme.interfaces.http.full import build_app
 from knowme.interfaces.mcp.server import build_mcp
 from tests.conftest import PASSPHRASE
 from tests.interfaces.http.conftest import auth
-from tests.llm.conftest import FakeOpenAI, _make_handler
+from tests.llm.conftest import FakeOpenAI, serve_fake_openai
 from tests.privacy.attacks import INJECTED_MEMORY, ITEMS, VICTIM, write_corpus
 
 OPEN = (
@@ -41,17 +39,8 @@ REMEMBER = re.compile(r"remember\(text=([^)]+)\)")
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    fake.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serve_fake_openai() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="module")

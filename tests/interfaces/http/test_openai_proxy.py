@@ -3,9 +3,7 @@ records what it received (the small OpenAI-shaped server of the backend tests)."
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import openai
@@ -17,22 +15,13 @@ from knowme.interfaces.http.auth import issue_token
 from knowme.interfaces.http.full import build_app
 from knowme.interfaces.http.routes.openai_proxy import CONTEXT_PROMPT
 from tests.interfaces.http.conftest import make_vault
-from tests.llm.conftest import FakeOpenAI, _make_handler
+from tests.llm.conftest import FakeOpenAI, serve_fake_openai
 
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    fake.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serve_fake_openai() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="module")
