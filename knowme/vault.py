@@ -69,7 +69,7 @@ class Vault:
         self._upkeep = GraphUpkeep(self)
         self._ingestor = Ingestor(self, self._upkeep)
         self.sources = Sources(self, self._upkeep)
-        self.persona = Persona(self, shown_for=self._shown_for, remember=self._remember_note)
+        self.persona = Persona(self, shown_for=self._shown_for, remember=self._ingestor.remember)
         self._searcher = Searcher(self, personal=self.persona.reorder)
         self._ask = AskPipeline(self, searcher=self._searcher, grants=self.grants, persona=self.persona,
                                 backend=lambda: self.backend)  # fmt: skip
@@ -104,9 +104,6 @@ class Vault:
         self, text: str, *, title: str = "", source: str = "remembered", meta: Mapping[str, object] | None = None
     ) -> Record:
         """Store ``text`` the user stated as a note (``note:remembered/<time>-<hash>``), indexed for search."""
-        return self._ingestor.remember(text, title=title, source=source, meta=meta)
-
-    def _remember_note(self, text: str, title: str, source: str, meta: Mapping[str, object]) -> Record:
         return self._ingestor.remember(text, title=title, source=source, meta=meta)
 
     def import_file(self, path: PathLike, *, passphrase: str | None = None) -> ImportReport:

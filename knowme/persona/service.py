@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from knowme.errors import ConfigError
 from knowme.models import Hit, Record, stable_hash
@@ -24,8 +25,12 @@ from knowme.text.when import DateLike, local_tz
 
 #: ``search(query, k, as_of)``: what the user was shown for a query, without their own re-ranking.
 ShownFor = Callable[[str, int, DateLike | None], list[Hit]]
-#: ``remember(text, title, source, meta)``: store a note the user stated and fold it into the graph.
-Remember = Callable[[str, str, str, Mapping[str, object]], Record]
+
+
+class Remember(Protocol):
+    """Store a note the user stated and fold it into the graph (the ingest stage's ``remember``)."""
+
+    def __call__(self, text: str, *, title: str, source: str, meta: Mapping[str, object] | None) -> Record: ...
 
 
 class Persona:
@@ -105,7 +110,8 @@ class Persona:
             self._put(pref)
             detail["preference"] = pref.id
         elif text:
-            record = self.remember(text, f"Correction to {ref}", "feedback", {"feedback": fid, "corrects": ref})
+            meta = {"feedback": fid, "corrects": ref}
+            record = self.remember(text, title=f"Correction to {ref}", source="feedback", meta=meta)
             detail["record"] = record.ref
             detail["facts"] = sorted(self.parts.store.graph().supported_by("fact", [record.id]))
         item = Feedback(fid, target_type, ref, rating, text or None, now.isoformat(), detail)
